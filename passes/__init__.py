@@ -1,0 +1,9 @@
+"""The plena-mlir passes.  `get_all_passes()` maps pass names to lazy factories."""
+
+from collections.abc import Callable
+
+from xdsl.passes import ModulePass
+
+
+def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    return {}

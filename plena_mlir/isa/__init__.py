@@ -1,0 +1,1 @@
+"""The PLENA instruction set: opcode table, instruction records, assembly text, machine code."""

@@ -1,0 +1,335 @@
+"""The PLENA target description: one frozen `Target` read by every part of the tool chain.
+
+Geometry, register files, immediate widths, memory sizes, HBM element formats, latencies,
+the opcode table and the feature flags that distinguish ISA revisions all live here.  Nothing
+downstream (dialect verifiers, assembler, simulator, cost model) keeps a constant of its own.
+
+Presets: `plena-tvm` (default; the published TVM tool chain's `[BEHAVIOR]` configuration).
+A target is obtained with `get_target(name_or_toml, **overrides)`: a preset name, or a path to
+a PLENA `plena_settings.toml` whose `[BEHAVIOR]` table is read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from plena_mlir.isa.opcodes import TVM_OPCODES
+
+
+class TargetError(ValueError):
+    """An inconsistent or unreadable target description."""
+
+
+@dataclass(frozen=True)
+class MxFormat:
+    """An HBM element format: MX blocks of `block` elements sharing one power-of-two scale.
+
+    `elem_exp`/`elem_man` describe the signed minifloat element (E4M3 for MXFP8), `scale_exp`
+    the unsigned exponent-only scale (E8M0).  `block == 0` means a plain (unscaled) format.
+    """
+
+    elem_exp: int = 4
+    elem_man: int = 3
+    scale_exp: int = 8
+    block: int = 8
+
+    @property
+    def elem_bits(self) -> int:
+        return 1 + self.elem_exp + self.elem_man
+
+    @property
+    def is_mxfp8(self) -> bool:
+        return (self.elem_exp, self.elem_man, self.scale_exp, self.block) == (4, 3, 8, 8)
+
+
+MXFP8 = MxFormat()
+
+#: Latency table keys, as named in `plena_settings.toml` `[*.LATENCY]`.
+LATENCY_KEYS = (
+    "SYSTOLIC_PROCESSING_OVERHEAD",
+    "VECTOR_ADD_CYCLES",
+    "VECTOR_MUL_CYCLES",
+    "VECTOR_EXP_CYCLES",
+    "VECTOR_RECI_CYCLES",
+    "VECTOR_MAX_CYCLES",
+    "VECTOR_SUM_CYCLES",
+    "SCALAR_FP_BASIC_CYCLES",
+    "SCALAR_FP_EXP_CYCLES",
+    "SCALAR_FP_SQRT_CYCLES",
+    "SCALAR_FP_RECI_CYCLES",
+    "SCALAR_INT_BASIC_CYCLES",
+)
+
+#: `[BEHAVIOR]` latencies with DC_EN = 1 (`dc_lib_en` column).
+_TVM_LATENCIES = {
+    "SYSTOLIC_PROCESSING_OVERHEAD": 0,
+    "VECTOR_ADD_CYCLES": 1,
+    "VECTOR_MUL_CYCLES": 1,
+    "VECTOR_EXP_CYCLES": 1,
+    "VECTOR_RECI_CYCLES": 2,
+    "VECTOR_MAX_CYCLES": 4,
+    "VECTOR_SUM_CYCLES": 8,
+    "SCALAR_FP_BASIC_CYCLES": 1,
+    "SCALAR_FP_EXP_CYCLES": 1,
+    "SCALAR_FP_SQRT_CYCLES": 1,
+    "SCALAR_FP_RECI_CYCLES": 1,
+    "SCALAR_INT_BASIC_CYCLES": 1,
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything the compiler and simulator know about one PLENA machine.
+
+    Sizes are in the emulator's units: `mram_rows` and `vram_rows` count MLEN-/VLEN-element
+    rows (MATRIX_SRAM_SIZE / VECTOR_SRAM_SIZE), `fpram_entries` and `intram_entries` count
+    scalar slots, `hbm_bytes` is bytes.
+    """
+
+    name: str = "plena-tvm"
+    # geometry
+    mlen: int = 64
+    vlen: int = 64
+    blen: int = 2
+    hlen: int = 16
+    # register files and instruction word
+    gp_registers: int = 32
+    fp_registers: int = 8
+    addr_registers: int = 8
+    opcode_bits: int = 6
+    operand_bits: int = 5
+    imm_bits: int = 21
+    imm2_bits: int = 16
+    # memories
+    hbm_bytes: int = 1 << 30
+    hbm_width_bits: int = 1024
+    mram_rows: int = 32768
+    vram_rows: int = 131072
+    fpram_entries: int = 65536
+    intram_entries: int = 1024
+    # DMA rows per instruction
+    hbm_m_prefetch_rows: int = 64
+    hbm_v_prefetch_rows: int = 16
+    hbm_v_writeback_rows: int = 16
+    # numeric formats
+    hbm_m_weight_format: MxFormat = MXFP8
+    hbm_m_kv_format: MxFormat = MXFP8
+    hbm_v_act_format: MxFormat = MXFP8
+    hbm_v_kv_format: MxFormat = MXFP8
+    fp_format: str = "fp16"  # FP registers and FPRAM: "fp16" (TVM) or "bf16" (MAIN)
+    # control
+    max_loop_instructions: int = 10**10
+    dc_en: bool = True
+    latencies: Mapping[str, int] = field(default_factory=lambda: MappingProxyType(_TVM_LATENCIES))
+    # feature flags of the ISA revision
+    btmm_lane_paired: bool = True
+    mm_column_granularity: str = "element"  # "element" (TVM) or "row" (MAIN)
+    bmm_scale: float = 1.0
+    opcodes: Mapping[str, int] = field(default_factory=lambda: TVM_OPCODES)
+    # HBM DMA timing approximation (docs/simulator.md, "Cycle model")
+    dma_startup_cycles: int = 16
+    dma_bytes_per_cycle: int = 128
+    dma_read_latency: int = 20
+    dma_write_cycles_per_line: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("mlen", "vlen", "blen", "hlen", "gp_registers", "fp_registers"):
+            if getattr(self, name) <= 0:
+                raise TargetError(f"target '{self.name}': {name} must be positive")
+        if self.vlen != self.mlen:
+            raise TargetError(
+                f"target '{self.name}': VLEN ({self.vlen}) must equal MLEN ({self.mlen}); "
+                "the matrix unit reads MLEN-long VRAM rows"
+            )
+        if self.mlen % self.blen:
+            raise TargetError(
+                f"target '{self.name}': MLEN ({self.mlen}) must be a multiple of BLEN ({self.blen})"
+            )
+        if self.mlen % self.hlen:
+            raise TargetError(
+                f"target '{self.name}': MLEN ({self.mlen}) must be a multiple of HLEN ({self.hlen})"
+            )
+        if self.vlen // self.hlen > 32:
+            raise TargetError(f"target '{self.name}': VLEN/HLEN must be at most 32 (V_MASK bits)")
+        if self.hbm_m_prefetch_rows % self.mlen:
+            raise TargetError(
+                f"target '{self.name}': HBM_M_Prefetch_Amount ({self.hbm_m_prefetch_rows}) "
+                f"must be a multiple of MLEN ({self.mlen})"
+            )
+        if self.mram_rows % self.mlen:
+            raise TargetError(f"target '{self.name}': MRAM rows must be a multiple of MLEN")
+        if self.hbm_bytes % 64:
+            raise TargetError(f"target '{self.name}': HBM size must be a multiple of 64 bytes")
+        limit = 1 << self.operand_bits
+        for name in ("gp_registers", "fp_registers", "addr_registers"):
+            if getattr(self, name) > limit:
+                raise TargetError(
+                    f"target '{self.name}': {name}={getattr(self, name)} does not fit a "
+                    f"{self.operand_bits}-bit register field"
+                )
+        if self.fp_format not in ("fp16", "bf16"):
+            raise TargetError(f"target '{self.name}': fp_format must be 'fp16' or 'bf16'")
+        missing = [k for k in LATENCY_KEYS if k not in self.latencies]
+        if missing:
+            raise TargetError(f"target '{self.name}': latency table lacks {', '.join(missing)}")
+        object.__setattr__(self, "latencies", MappingProxyType(dict(self.latencies)))
+        object.__setattr__(self, "opcodes", MappingProxyType(dict(self.opcodes)))
+
+    # derived quantities -------------------------------------------------------------------
+    @property
+    def lanes(self) -> int:
+        """Heads packed side by side in one MLEN-wide row (L = MLEN / HLEN)."""
+        return self.mlen // self.hlen
+
+    @property
+    def mram_tiles(self) -> int:
+        return self.mram_rows // self.mlen
+
+    @property
+    def tile_elements(self) -> int:
+        return self.mlen * self.mlen
+
+    @property
+    def imm_max(self) -> int:
+        """Largest value of the wide (21-bit) immediate field."""
+        return (1 << self.imm_bits) - 1
+
+    @property
+    def imm2_max(self) -> int:
+        """Largest value of the short (16-bit) immediate field."""
+        return (1 << self.imm2_bits) - 1
+
+    def latency(self, key: str) -> int:
+        return self.latencies[key]
+
+    def with_overrides(self, **overrides: Any) -> Target:
+        """A copy with some fields replaced, re-validated (e.g. `gp_registers=16`)."""
+        unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise TargetError(f"unknown target field(s): {', '.join(unknown)}")
+        return dataclasses.replace(self, **overrides)
+
+
+PLENA_TVM = Target()
+
+PRESETS: Mapping[str, Target] = MappingProxyType({PLENA_TVM.name: PLENA_TVM})
+
+DEFAULT_TARGET = PLENA_TVM
+
+
+def get_target(spec: str | Path | None = None, **overrides: Any) -> Target:
+    """Resolve a preset name or a `plena_settings.toml` path, then apply field overrides."""
+    if spec is None or spec == "":
+        target = DEFAULT_TARGET
+    elif str(spec) in PRESETS:
+        target = PRESETS[str(spec)]
+    elif str(spec).endswith(".toml") or Path(spec).is_file():
+        target = load_settings_toml(Path(spec))
+    else:
+        raise TargetError(
+            f"unknown target '{spec}': expected one of {', '.join(PRESETS)} or a .toml file"
+        )
+    return target.with_overrides(**overrides) if overrides else target
+
+
+# --------------------------------------------------------------------------------------------
+# plena_settings.toml
+# --------------------------------------------------------------------------------------------
+
+_CONFIG_FIELDS = {
+    "MLEN": "mlen",
+    "VLEN": "vlen",
+    "BLEN": "blen",
+    "HLEN": "hlen",
+    "HBM_SIZE": "hbm_bytes",
+    "HBM_WIDTH": "hbm_width_bits",
+    "MATRIX_SRAM_SIZE": "mram_rows",
+    "VECTOR_SRAM_SIZE": "vram_rows",
+    "HBM_M_Prefetch_Amount": "hbm_m_prefetch_rows",
+    "HBM_V_Prefetch_Amount": "hbm_v_prefetch_rows",
+    "HBM_V_Writeback_Amount": "hbm_v_writeback_rows",
+    "MAX_LOOP_INSTRUCTIONS": "max_loop_instructions",
+}
+
+_PRECISION_FIELDS = {
+    "HBM_M_WEIGHT_TYPE": "hbm_m_weight_format",
+    "HBM_M_KV_TYPE": "hbm_m_kv_format",
+    "HBM_V_ACT_TYPE": "hbm_v_act_format",
+    "HBM_V_KV_TYPE": "hbm_v_kv_format",
+}
+
+
+def load_settings_toml(path: Path, table: str = "BEHAVIOR", base: Target = PLENA_TVM) -> Target:
+    """Read a PLENA `plena_settings.toml` (its `[BEHAVIOR]` table) as a target.
+
+    Fields the file does not describe (register counts, opcode table, feature flags) come
+    from `base`.  Missing keys and malformed values are reported by name.
+    """
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except OSError as e:
+        raise TargetError(f"cannot read target file {path}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise TargetError(f"{path}: not valid TOML: {e}") from None
+    where = f"{path} [{table}]"
+    section = doc.get(table)
+    if not isinstance(section, dict):
+        raise TargetError(f"{path}: no [{table}] table")
+
+    def need(tbl: dict, key: str, ctx: str) -> Any:
+        if key not in tbl:
+            raise TargetError(f"{where}: missing {ctx}.{key}")
+        return tbl[key]
+
+    config = need(section, "CONFIG", "")
+    values: dict[str, Any] = {"name": path.stem}
+    for key, attr in _CONFIG_FIELDS.items():
+        entry = need(config, key, "CONFIG")
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if not isinstance(value, int):
+            raise TargetError(f"{where}: CONFIG.{key}.value must be an integer")
+        values[attr] = value
+    dc = need(config, "DC_EN", "CONFIG").get("value")
+    values["dc_en"] = bool(dc)
+    column = "dc_lib_en" if values["dc_en"] else "dc_lib_dis"
+
+    precision = need(section, "PRECISION", "")
+    for key, attr in _PRECISION_FIELDS.items():
+        values[attr] = _parse_hbm_format(need(precision, key, "PRECISION"), f"{where} {key}")
+
+    latency = need(section, "LATENCY", "")
+    lat: dict[str, int] = {}
+    for key in LATENCY_KEYS:
+        entry = need(latency, key, "LATENCY")
+        if not isinstance(entry, dict) or not isinstance(entry.get(column), int):
+            raise TargetError(f"{where}: LATENCY.{key}.{column} must be an integer")
+        lat[key] = entry[column]
+    values["latencies"] = lat
+    return base.with_overrides(**values)
+
+
+def _parse_hbm_format(entry: Any, where: str) -> MxFormat:
+    if not isinstance(entry, dict) or entry.get("format") not in ("Mx",):
+        raise TargetError(f"{where}: only MX HBM formats are supported (format = \"Mx\")")
+    elem, scale = entry.get("ELEM", {}), entry.get("SCALE", {})
+    try:
+        fmt = MxFormat(
+            elem_exp=int(elem["exponent"]),
+            elem_man=int(elem["mantissa"]),
+            scale_exp=int(scale["exponent"]),
+            block=int(entry["block"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise TargetError(f"{where}: incomplete MX format description") from None
+    if scale.get("sign", False) or scale.get("mantissa", 0) != 0:
+        raise TargetError(f"{where}: the MX scale must be unsigned and exponent-only (E8M0)")
+    if not fmt.is_mxfp8:
+        raise TargetError(f"{where}: only MXFP8 (E4M3 elements, E8M0 scale, block 8) is supported")
+    return fmt

@@ -1,0 +1,1 @@
+"""Console-script entry points: plena-opt and plena-sim."""
