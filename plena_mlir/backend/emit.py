@@ -1,0 +1,89 @@
+"""A module of `plena` ops -> the flat instruction list it assembles to.
+
+The module body is the program, in order.  `plena.loop` expands to C_LOOP_START, its body and
+C_LOOP_END; `plena.comment` becomes a comment line; `plena.get_register` and `plena.yield`
+emit nothing.  Every register must be allocated to a physical register.  Anything else is a
+DiagnosticException naming the op: emission makes no decisions, it only spells out what the
+IR already says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Block
+from xdsl.utils.exceptions import DiagnosticException
+
+from plena_mlir.dialects.plena import (
+    CommentOp,
+    GetRegisterOp,
+    GpRegisterType,
+    LoopOp,
+    PlenaInstruction,
+    YieldOp,
+    target_of,
+)
+from plena_mlir.isa.instruction import Instruction, IsaError, check_instruction
+from plena_mlir.target import Target
+
+
+@dataclass(frozen=True)
+class ProgramLine:
+    """One line of the program: an instruction (with an optional trailing comment) or a
+    comment alone, at a hardware-loop nesting depth."""
+
+    depth: int
+    instruction: Instruction | None
+    comment: str | None = None
+
+
+def program_lines(module: ModuleOp) -> Iterator[ProgramLine]:
+    """The program of `module`, line by line, checked against the module's target."""
+    yield from _block_lines(module.body.block, 0, target_of(module))
+
+
+def module_instructions(module: ModuleOp) -> list[Instruction]:
+    """The flat instruction list of `module`."""
+    return [line.instruction for line in program_lines(module) if line.instruction is not None]
+
+
+def _block_lines(block: Block, depth: int, target: Target) -> Iterator[ProgramLine]:
+    for op in block.ops:
+        if isinstance(op, PlenaInstruction):
+            comment = op.comment.data if op.comment is not None else None
+            yield ProgramLine(depth, _checked(op.to_instruction(), op.name, target), comment)
+        elif isinstance(op, LoopOp):
+            counter = _loop_counter(op)
+            start = Instruction("C_LOOP_START", (counter, op.count.value.data))
+            yield ProgramLine(depth, _checked(start, op.name, target))
+            yield from _block_lines(op.body.block, depth + 1, target)
+            end = Instruction("C_LOOP_END", (counter,))
+            yield ProgramLine(depth, _checked(end, op.name, target))
+        elif isinstance(op, CommentOp):
+            yield ProgramLine(depth, None, op.text.data)
+        elif not isinstance(op, GetRegisterOp | YieldOp):
+            raise DiagnosticException(
+                f"cannot emit {op.name} as PLENA code: only plena instructions, plena.loop, "
+                "plena.comment and plena.get_register can be emitted; lower it first"
+            )
+
+
+def _loop_counter(op: LoopOp) -> int:
+    counter = op.counter.type
+    assert isinstance(counter, GpRegisterType)
+    if counter.physical_index is None:
+        raise DiagnosticException(
+            f"cannot emit plena.loop: its counter is {counter}, not a physical register; "
+            "allocate registers first"
+        )
+    return counter.physical_index
+
+
+def _checked(instr: Instruction, op_name: str, target: Target) -> Instruction:
+    try:
+        check_instruction(instr, target)
+    except IsaError as e:
+        raise DiagnosticException(f"cannot emit {op_name}: {e}") from None
+    return instr

@@ -1,0 +1,5 @@
+S_ADDI_INT gp1, gp0, 1
+C_LOOP_START gp1, 2
+    C_LOOP_START gp2, 3
+    C_LOOP_END gp1
+C_LOOP_END gp2

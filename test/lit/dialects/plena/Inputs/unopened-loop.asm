@@ -1,0 +1,2 @@
+S_ADDI_INT gp1, gp0, 1
+C_LOOP_END gp1

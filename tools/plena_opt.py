@@ -1,0 +1,97 @@
+"""`plena-opt`: the xDSL opt driver with the plena-mlir dialects, passes and targets.
+
+    plena-opt kernel.mlir -p <pipeline> -t plena-asm
+    plena-opt program.asm                       # import assembly into the plena dialect
+    plena-opt program.asm -t plena-bin          # assemble
+
+Inputs are `.mlir` or `.asm` (by extension, or `-f asm`).  Assembly is parsed for the target
+given by `--plena-target` (a preset name or a plena_settings.toml; default plena-tvm), which
+is then recorded on the module as `plena.target`.  Bad input (assembly syntax, verifier
+errors, emission errors) prints a diagnostic and exits with status 1, never a traceback.
+
+The same dialects, passes and targets reach plain `xdsl-opt` through `PLENA_UNIVERSE`; when
+that entry point is installed they are registered once, not twice.
+"""
+
+import argparse
+import sys
+import warnings
+from typing import IO
+
+from plena_mlir.dialects import get_all_dialects
+from plena_mlir.passes import get_all_passes
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from plena_mlir.backend import get_all_targets
+from plena_mlir.isa.instruction import IsaError
+
+
+class PlenaOptMain(xDSLOptMain):
+    version_format = "plena-opt built on xdsl {xdsl_version}"
+
+    def register_all_dialects(self) -> None:
+        super().register_all_dialects()
+        for name, factory in get_all_dialects().items():
+            if name not in self.ctx.registered_dialect_names:
+                self.ctx.register_dialect(name, factory)
+
+    def register_all_passes(self) -> None:
+        super().register_all_passes()
+        for name, factory in get_all_passes().items():
+            self.register_pass(name, factory)
+
+    def register_all_targets(self) -> None:
+        super().register_all_targets()
+        for name, factory in get_all_targets().items():
+            self.available_targets.setdefault(name, factory)
+
+    def register_all_frontends(self) -> None:
+        super().register_all_frontends()
+        self.available_frontends["asm"] = self.parse_asm
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        super().register_all_arguments(arg_parser)
+        arg_parser.add_argument(
+            "--plena-target",
+            default=None,
+            help="target of .asm input: a preset name or a plena_settings.toml (default "
+            "plena-tvm); recorded as the module's plena.target attribute",
+        )
+
+    def parse_asm(self, stream: IO[bytes]) -> ModuleOp:
+        """The `asm` frontend: PLENA assembly -> a module of plena ops."""
+        from plena_mlir.dialects.plena import TARGET_ATTR_NAME, TargetAttr
+
+        from plena_mlir.backend.import_program import program_to_module
+        from plena_mlir.isa.asm_text import parse_asm
+        from plena_mlir.target import DEFAULT_TARGET
+
+        spec = self.args.plena_target
+        target_attr = TargetAttr(spec) if spec is not None else None
+        target = target_attr.target if target_attr is not None else DEFAULT_TARGET
+        filename = self.get_input_name()
+        program = parse_asm(stream.read().decode(), target, filename)
+        module = program_to_module(program, target, filename)
+        if target_attr is not None:
+            module.attributes[TARGET_ATTR_NAME] = target_attr
+        return module
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except (IsaError, DiagnosticException, ParseError) as e:
+            print(e, file=sys.stderr)
+            for note in getattr(e, "__notes__", ()):
+                print(note, file=sys.stderr)
+            sys.exit(1)
+
+
+def main() -> None:
+    warnings.filterwarnings("default", category=DeprecationWarning)
+    PlenaOptMain().run()
+
+
+if __name__ == "__main__":
+    main()
