@@ -317,7 +317,7 @@ def load_settings_toml(path: Path, table: str = "BEHAVIOR", base: Target = PLENA
 
 def _parse_hbm_format(entry: Any, where: str) -> MxFormat:
     if not isinstance(entry, dict) or entry.get("format") not in ("Mx",):
-        raise TargetError(f"{where}: only MX HBM formats are supported (format = \"Mx\")")
+        raise TargetError(f'{where}: only MX HBM formats are supported (format = "Mx")')
     elem, scale = entry.get("ELEM", {}), entry.get("SCALE", {})
     try:
         fmt = MxFormat(

@@ -39,7 +39,9 @@ def strip_comment(line: str) -> str:
     return line.strip()
 
 
-def parse_asm(text: str, target: Target = DEFAULT_TARGET, filename: str = "<asm>") -> list[Instruction]:
+def parse_asm(
+    text: str, target: Target = DEFAULT_TARGET, filename: str = "<asm>"
+) -> list[Instruction]:
     """Parse a whole program; raise AsmSyntaxError at the first bad line."""
     program: list[Instruction] = []
     for lineno, raw in enumerate(text.splitlines(), 1):
@@ -52,7 +54,9 @@ def parse_asm(text: str, target: Target = DEFAULT_TARGET, filename: str = "<asm>
     return program
 
 
-def parse_line(body: str, target: Target = DEFAULT_TARGET, lineno: int | None = None) -> Instruction:
+def parse_line(
+    body: str, target: Target = DEFAULT_TARGET, lineno: int | None = None
+) -> Instruction:
     """Parse one comment-free line into an Instruction checked against `target`."""
     mnemonic, _, rest = body.partition(" ")
     mnemonic = mnemonic.strip().upper()

@@ -51,15 +51,17 @@ def operand_error(info: OpcodeInfo, index: int, value: int, target: Target) -> s
     what = f"{info.mnemonic} operand {index + 1} ({op.name})"
     if op.kind is Kind.GP:
         if not 0 <= value < target.gp_registers:
-            return f"{what}: gp{value} does not exist (the target has gp0..gp{target.gp_registers - 1})"
+            last = target.gp_registers - 1
+            return f"{what}: gp{value} does not exist (the target has gp0..gp{last})"
     elif op.kind is Kind.FP:
         if not 0 <= value < target.fp_registers:
-            return f"{what}: f{value} does not exist (the target has f0..f{target.fp_registers - 1})"
+            return (
+                f"{what}: f{value} does not exist (the target has f0..f{target.fp_registers - 1})"
+            )
     elif op.kind is Kind.AREG:
         if not 0 <= value < target.addr_registers:
             return (
-                f"{what}: a{value} does not exist "
-                f"(the target has a0..a{target.addr_registers - 1})"
+                f"{what}: a{value} does not exist (the target has a0..a{target.addr_registers - 1})"
             )
     elif op.kind is Kind.LIT:
         if value not in (0, 1):
@@ -77,7 +79,9 @@ def _immediate_error(
 ) -> str | None:
     bits = target.imm_bits if field is Field.IMM else target.imm2_bits
     if not 0 <= value < (1 << bits):
-        return f"{what}: immediate {value} out of range [0, {(1 << bits) - 1}] ({bits}-bit unsigned)"
+        return (
+            f"{what}: immediate {value} out of range [0, {(1 << bits) - 1}] ({bits}-bit unsigned)"
+        )
     if info.mnemonic in WRITE_OUT_IMM_MISMATCH and value != 0:
         return (
             f"{what}: immediate must be 0: the assembler places it at bit {Field.IMM.shift} but "

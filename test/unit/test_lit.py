@@ -1,4 +1,4 @@
-"""Runs the lit/FileCheck suite from pytest, so `pytest` is the one command that tests everything."""
+"""Runs the lit/FileCheck suite from pytest, so `pytest` is the one command that tests all."""
 
 import subprocess
 import sys

@@ -14,7 +14,11 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MAPPED = {"dialects": "plena_mlir.dialects", "passes": "plena_mlir.passes", "tools": "plena_mlir.tools"}
+MAPPED = {
+    "dialects": "plena_mlir.dialects",
+    "passes": "plena_mlir.passes",
+    "tools": "plena_mlir.tools",
+}
 
 
 def _source_modules() -> dict[str, Path]:
@@ -36,7 +40,9 @@ def _wheel_packages(modules: dict[str, Path]) -> set[str]:
 
 
 def test_every_package_is_listed_in_pyproject():
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
     missing = _wheel_packages(_source_modules()) - listed
     assert not missing, f"add these packages to [tool.setuptools] packages: {sorted(missing)}"
 
@@ -48,15 +54,16 @@ def test_every_module_imports_under_plena_mlir():
 
 def test_built_wheel_contains_every_module(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-         "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         check=True,
         capture_output=True,
     )
     (wheel,) = tmp_path.glob("plena_mlir-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {name.replace(".", "/") + ("/__init__.py" if path.name == "__init__.py" else ".py")
-                for name, path in _source_modules().items()}
+    expected = {
+        name.replace(".", "/") + ("/__init__.py" if path.name == "__init__.py" else ".py")
+        for name, path in _source_modules().items()
+    }
     missing = expected - names
     assert not missing, f"modules missing from the wheel: {sorted(missing)}"
 

@@ -7,7 +7,9 @@ import pytest
 
 from plena_mlir.target import PLENA_TVM, Target, TargetError, get_target, load_settings_toml
 
-SETTINGS = Path(__file__).resolve().parents[2] / "plena_mlir" / "data" / "plena_settings.tvm-mlen64.toml"
+SETTINGS = (
+    Path(__file__).resolve().parents[2] / "plena_mlir" / "data" / "plena_settings.tvm-mlen64.toml"
+)
 
 
 def test_tvm_preset_geometry_and_sizes():

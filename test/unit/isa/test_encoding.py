@@ -28,8 +28,14 @@ def test_encoding_matches_the_published_assembler(text, word):
 
 
 def test_opcode_numbers_follow_the_tvm_decoder():
-    assert {m: TVM_ISA[m].opcode for m in ("M_MM", "V_ADD_VV", "C_BREAK", "S_MAP_FP_V", "M_TMM_A")} == {
-        "M_MM": 0x01, "V_ADD_VV": 0x0D, "C_BREAK": 0x31, "S_MAP_FP_V": 0x35, "M_TMM_A": 0x3C,
+    assert {
+        m: TVM_ISA[m].opcode for m in ("M_MM", "V_ADD_VV", "C_BREAK", "S_MAP_FP_V", "M_TMM_A")
+    } == {
+        "M_MM": 0x01,
+        "V_ADD_VV": 0x0D,
+        "C_BREAK": 0x31,
+        "S_MAP_FP_V": 0x35,
+        "M_TMM_A": 0x3C,
     }
     assert len(TVM_ISA) == 57 and set(TVM_ISA) == set(PLENA_TVM.opcodes)
 
