@@ -15,11 +15,34 @@ _OPCODE_MASK = 0x3F
 
 
 def encode(instr: Instruction, target: Target = DEFAULT_TARGET) -> int:
-    """The 32-bit word of `instr`; IsaError if an operand does not fit the target."""
+    """The 32-bit word of `instr`; IsaError if an operand is not legal on the target."""
     check_instruction(instr, target)
-    word = target.opcodes[instr.mnemonic]
-    for op, value in zip(instr.info.operands, instr.operands, strict=True):
-        word |= (value & op.field.mask) << op.field.shift
+    return pack(instr, target)
+
+
+def pack(instr: Instruction, target: Target = DEFAULT_TARGET) -> int:
+    """The word with each operand shifted into its field, without the legality checks.
+
+    Values the assembler refuses but a word can hold (f9, a non-zero M_MV_WO immediate) are
+    packed as they are, so a simulated `Instruction` list behaves exactly like the machine
+    code it stands for; IsaError if a value does not fit its field at all.
+    """
+    opcode = target.opcodes.get(instr.mnemonic)
+    if opcode is None:
+        raise IsaError(f"'{instr.mnemonic}' is not an instruction of target '{target.name}'")
+    info = instr.info
+    if len(instr.operands) != len(info.operands):
+        raise IsaError(
+            f"{instr.mnemonic} takes {len(info.operands)} operands, got {len(instr.operands)}"
+        )
+    word = opcode
+    for i, (op, value) in enumerate(zip(info.operands, instr.operands, strict=True)):
+        if not 0 <= value <= op.field.mask:
+            raise IsaError(
+                f"{instr.mnemonic} operand {i + 1} ({op.name}) = {value} does not fit its "
+                f"{op.field.width}-bit field"
+            )
+        word |= value << op.field.shift
     return word
 
 

@@ -20,11 +20,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from plena_mlir.isa.asm_text import parse_asm
-from plena_mlir.isa.instruction import Instruction, format_instruction
-from plena_mlir.isa.opcodes import TVM_ISA
+from plena_mlir.isa.encoding import pack
+from plena_mlir.isa.instruction import Instruction, IsaError
 from plena_mlir.sim.errors import SimulationError
 from plena_mlir.sim.hbm import Hbm, HbmFormat
-from plena_mlir.sim.image import _check_preload
+from plena_mlir.sim.image import check_preload
 from plena_mlir.sim.machine import Executor, MachineState
 from plena_mlir.sim.numerics import round_bf16, round_fp
 from plena_mlir.sim.stats import Stats, collect
@@ -51,7 +51,7 @@ class Simulator:
     def load_fpram(self, values: Sequence[float] | np.ndarray) -> None:
         """FPRAM[0 .. n) = values rounded to the target's FP format."""
         values = np.asarray(values, dtype=np.float32).ravel()
-        _check_preload(values.size, self.target.fpram_entries, "FPRAM")
+        check_preload(values.size, self.target.fpram_entries, "FPRAM")
         self.state.fpram[: values.size] = round_fp(values, self.target.fp_format)
 
     def load_intram(self, values: Sequence[int] | np.ndarray) -> None:
@@ -63,7 +63,7 @@ class Simulator:
             or values.max() > 0xFFFFFFFF
         ):
             raise ValueError("INTRAM values must be integers in 0 .. 2^32-1")
-        _check_preload(values.size, self.target.intram_entries, "INTRAM")
+        check_preload(values.size, self.target.intram_entries, "INTRAM")
         self.state.intram[: values.size] = values.astype(np.uint32)
 
     def load_vram(self, rows: np.ndarray) -> None:
@@ -71,7 +71,7 @@ class Simulator:
         rows = np.asarray(rows, dtype=np.float32)
         if rows.ndim != 2 or rows.shape[1] != self.target.vlen:
             raise ValueError(f"VRAM rows must have shape (n, {self.target.vlen}), got {rows.shape}")
-        _check_preload(rows.shape[0], self.target.vram_rows, "VRAM")
+        check_preload(rows.shape[0], self.target.vram_rows, "VRAM")
         self.state.vram[: rows.shape[0]] = round_bf16(rows)
 
     def read_vram(self, addr: int, rows: int = 1) -> np.ndarray:
@@ -117,36 +117,9 @@ class Simulator:
         return words, lines
 
     def _pack(self, pc: int, instr: Instruction) -> int:
-        """The word of `instr`: opcode | each operand shifted into its field.
-
-        Unlike `encoding.encode`, operand values the assembler would refuse but a word can
-        hold (f9, a non-zero M_MV_WO immediate) are packed as they are, so the machine runs
-        them the way the emulator runs that machine code; a value that does not fit its
-        field cannot be a word at all and is an error.
-        """
-        info = TVM_ISA.get(instr.mnemonic)
-        if info is None or instr.mnemonic not in self.target.opcodes:
-            reason = f"'{instr.mnemonic}' is not an instruction of target '{self.target.name}'"
-        elif len(instr.operands) != len(info.operands):
-            reason = (
-                f"{instr.mnemonic} takes {len(info.operands)} operands, "
-                f"got {len(instr.operands)}"
-            )
-        else:
-            word = self.target.opcodes[instr.mnemonic]
-            for i, (op, value) in enumerate(zip(info.operands, instr.operands, strict=True)):
-                if not 0 <= value <= op.field.mask:
-                    reason = (
-                        f"operand {i + 1} ({op.name}) = {value} does not fit its "
-                        f"{op.field.width}-bit field"
-                    )
-                    break
-                word |= value << op.field.shift
-            else:
-                return word
-        text = (
-            format_instruction(instr)
-            if info is not None and len(instr.operands) == len(info.operands)
-            else f"{instr.mnemonic} {', '.join(map(str, instr.operands))}"
-        )
-        raise SimulationError(pc, text, f"cannot be encoded: {reason}", instr.line)
+        """The word of `instr` as `encoding.pack` makes it; SimulationError if it has none."""
+        try:
+            return pack(instr, self.target)
+        except IsaError as e:
+            text = f"{instr.mnemonic} {', '.join(map(str, instr.operands))}".strip()
+            raise SimulationError(pc, text, f"cannot be encoded: {e}", instr.line) from None

@@ -98,7 +98,7 @@ def read_hbm_tensor(
 # --------------------------------------------------------------------------------------------
 
 
-def _check_preload(count: int, capacity: int, what: str, unit: str = "entries") -> None:
+def check_preload(count: int, capacity: int, what: str, unit: str = "entries") -> None:
     if count > capacity:
         raise MachineFault(
             f"{what} preload of {count} {unit} is larger than {what} ({capacity} {unit})"
@@ -108,14 +108,14 @@ def _check_preload(count: int, capacity: int, what: str, unit: str = "entries") 
 def parse_fpram_preload(data: bytes, target: Target = DEFAULT_TARGET) -> np.ndarray:
     """fp_sram.bin: fp16 values for FPRAM[0 .. n), as float32 in the target's FP format."""
     values = np.frombuffer(data[: len(data) // 2 * 2], dtype="<f2").astype(np.float32)
-    _check_preload(values.size, target.fpram_entries, "FPRAM")
+    check_preload(values.size, target.fpram_entries, "FPRAM")
     return round_fp(values, target.fp_format)
 
 
 def parse_intram_preload(data: bytes, target: Target = DEFAULT_TARGET) -> np.ndarray:
     """int_sram.bin: u32 values for INTRAM[0 .. n)."""
     values = np.frombuffer(data[: len(data) // 4 * 4], dtype="<u4").astype(np.uint32)
-    _check_preload(values.size, target.intram_entries, "INTRAM")
+    check_preload(values.size, target.intram_entries, "INTRAM")
     return values
 
 
@@ -126,7 +126,7 @@ def parse_vram_preload(data: bytes, target: Target = DEFAULT_TARGET) -> np.ndarr
     emulator drops them silently)."""
     bits = np.frombuffer(data[: len(data) // 2 * 2], dtype="<u2")
     rows = -(-bits.size // target.vlen)
-    _check_preload(rows, target.vram_rows, "VRAM", "rows")
+    check_preload(rows, target.vram_rows, "VRAM", "rows")
     out = np.zeros(rows * target.vlen, dtype=np.uint32)
     out[: bits.size] = bits.astype(np.uint32) << 16  # a bf16 is the top half of an f32
     return out.view(np.float32).reshape(rows, target.vlen)
