@@ -209,10 +209,19 @@ class Target:
         return self.latencies[key]
 
     def with_overrides(self, **overrides: Any) -> Target:
-        """A copy with some fields replaced, re-validated (e.g. `gp_registers=16`)."""
+        """A copy with some fields replaced, re-validated (e.g. `gp_registers=16`).
+
+        Fields tied to MLEN follow an MLEN override unless given too: VLEN (which must equal
+        MLEN) and the H_PREFETCH_M row count when it is one tile, so `mlen=128` alone is a
+        consistent target.
+        """
         unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(self)})
         if unknown:
             raise TargetError(f"unknown target field(s): {', '.join(unknown)}")
+        if "mlen" in overrides:
+            overrides.setdefault("vlen", overrides["mlen"])
+            if self.hbm_m_prefetch_rows == self.mlen:
+                overrides.setdefault("hbm_m_prefetch_rows", overrides["mlen"])
         return dataclasses.replace(self, **overrides)
 
 

@@ -31,18 +31,25 @@ def test_shared_settings_file_loads_to_exactly_the_preset():
 
 
 def test_get_target_accepts_a_toml_path_and_overrides():
-    t = get_target(str(SETTINGS), gp_registers=16, mlen=128, vlen=128, hbm_m_prefetch_rows=128)
-    assert (t.gp_registers, t.mlen, t.vlen, t.lanes) == (16, 128, 128, 8)
+    t = get_target(str(SETTINGS), gp_registers=16, mlen=128)
+    assert (t.gp_registers, t.mlen, t.vlen, t.lanes, t.hbm_m_prefetch_rows) == (
+        16,
+        128,
+        128,
+        8,
+        128,
+    )
 
 
 @pytest.mark.parametrize(
     "overrides, message",
     [
         ({"vlen": 128}, "VLEN (128) must equal MLEN (64)"),
+        ({"mlen": 128, "vlen": 64}, "VLEN (64) must equal MLEN (128)"),
         ({"blen": 3}, "MLEN (64) must be a multiple of BLEN (3)"),
         ({"hlen": 24}, "MLEN (64) must be a multiple of HLEN (24)"),
         ({"gp_registers": 33}, "does not fit a 5-bit register field"),
-        ({"mlen": 128, "vlen": 128}, "HBM_M_Prefetch_Amount (64) must be a multiple of MLEN (128)"),
+        ({"hbm_m_prefetch_rows": 96}, "HBM_M_Prefetch_Amount (96) must be a multiple of MLEN (64)"),
         ({"fp_format": "fp8"}, "fp_format must be"),
     ],
 )
