@@ -146,9 +146,8 @@ class Hbm:
     ) -> tuple[np.ndarray, int]:
         """H_PREFETCH_M/V's transfer: `rows` rows of `row_len` elements, as float32, and cycles.
 
-        For r < rows (plena-isa-tvm.md A4.2; all sums wrap, u32 for offset + r*stride, u64
-        for the rest):
-            elem(r)  = base + (offset + r*stride)            must be 64-aligned
+        For r < rows (plena-isa-tvm.md A4.2; r*stride is a u32 product, the sums are u64):
+            elem(r)  = base + offset + (r*stride mod 2^32)   must be 64-aligned
             scale(r) = base + scale_reg + offset//8 + trunc(f32(r) * (f32(stride) / 8))
             row r    = E4M3(HBM[elem(r) .. +row_len]) * E8M0(HBM[scale(r) .. +row_len/8])
         Any 64-byte line touched at or past the end of HBM is a fault.  The caller passes
@@ -265,8 +264,8 @@ class Hbm:
                 f"a DMA row of {row_len} elements is not a whole number of 64-byte lines"
             )
         r = np.arange(rows, dtype=np.uint64)
-        row_offset = (np.uint64(offset) + r * np.uint64(stride)) & _U32_MASK
-        elem_addr = np.uint64(base) + row_offset  # uint64 arrays wrap mod 2^64
+        row_step = (r * np.uint64(stride)) & _U32_MASK  # r*S is a u32 product (A4.2)
+        elem_addr = np.uint64((base + offset) % _U64_MOD) + row_step  # u64, wraps mod 2^64
         if not self.is_mxfp8:
             return elem_addr, None
         step = np.float32(stride) / np.float32(MX_BLOCK)  # f32, as in the emulator
