@@ -228,7 +228,8 @@ def mx_encode(x: np.ndarray, rounding: Rounding = "writer") -> tuple[np.ndarray,
     with np.errstate(invalid="ignore", over="ignore"):
         magnitude = np.abs(blocks)
         nan = np.isnan(magnitude)
-        block_max = np.fmax.reduce(magnitude, axis=-1, keepdims=True, initial=F32(0))
+        # NaN lanes never raise the block max (np.fmax.reduce mishandles signalling NaNs).
+        block_max = np.where(nan, F32(0), magnitude).max(axis=-1, keepdims=True, initial=F32(0))
         e = np.minimum(np.maximum(_floor_log2(block_max + _EPS), scale_min), 127).astype(np.int32)
         y = np.ldexp(magnitude, -e)
         k_raw = _floor_log2(y + _EPS)

@@ -447,3 +447,13 @@ def test_quantize_is_decode_of_encode():
     for rounding in ("writer", "tvm"):
         np.testing.assert_array_equal(mx_quantize(x, rounding), mx_decode(*mx_encode(x, rounding)))
     assert np.max(np.abs(mx_quantize(x) - x)) <= np.max(np.abs(x)) / 16
+
+
+@pytest.mark.parametrize("rounding", ["writer", "tvm"])
+def test_a_signalling_nan_lane_does_not_hide_the_block_max(rounding):
+    quiet = np.array([1, 5, np.nan, 3, 0, 0, 0, 0], np.float32)
+    signalling = quiet.copy()
+    signalling.view(np.uint32)[2] = 0x7F810000
+    for got, want in zip(mx_encode(signalling, rounding), mx_encode(quiet, rounding), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert mx_encode(quiet, rounding)[1][0] == 127 + 2  # block max 5 -> scale 2^2
