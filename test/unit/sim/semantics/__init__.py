@@ -1,0 +1,1 @@
+"""Per-opcode semantic tests of the simulator against an independent NumPy reference model."""
