@@ -86,6 +86,17 @@ class PlenaOptMain(xDSLOptMain):
             for note in getattr(e, "__notes__", ()):
                 print(note, file=sys.stderr)
             sys.exit(1)
+        except OSError as e:
+            print(f"plena-opt: error: cannot open '{e.filename}': {e.strerror}", file=sys.stderr)
+            sys.exit(1)
+        except UnicodeDecodeError:
+            print(f"plena-opt: error: {self.get_input_name()} is not a text file", file=sys.stderr)
+            sys.exit(1)
+        except ValueError as e:
+            if not str(e).startswith("Unrecognized file extension"):
+                raise
+            print(f"plena-opt: error: {e} (use .mlir or .asm, or -f)", file=sys.stderr)
+            sys.exit(1)
 
 
 def main() -> None:
