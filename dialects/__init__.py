@@ -15,4 +15,9 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return Plena
 
-    return {"plena": get_plena}
+    def get_tile() -> Dialect:
+        from plena_mlir.dialects.tile import Tile
+
+        return Tile
+
+    return {"plena": get_plena, "tile": get_tile}

@@ -1,0 +1,23 @@
+"""The NumPy interpreter of the `tile` dialect: the golden path.
+
+`interpret_kernel(module, "name", inputs, mode="exact" | "rounded", **scalars)` runs a kernel
+on every point of its grid and returns its HBM tensors.  "exact" gives the mathematical
+result (float64); "rounded" models the machine's rounding points (numerics.py), so the
+goldens of compiled kernels come from here.  The op semantics are xDSL interpreter functions
+(tile_functions.py); `scf` and `arith` use xDSL's own.
+"""
+
+from plena_mlir.interp.numerics import Mode, Numerics, hbm_input, hbm_store
+from plena_mlir.interp.run import KernelInputError, find_kernel, interpret_kernel
+from plena_mlir.interp.tile_functions import TileFunctions
+
+__all__ = [
+    "KernelInputError",
+    "Mode",
+    "Numerics",
+    "TileFunctions",
+    "find_kernel",
+    "hbm_input",
+    "hbm_store",
+    "interpret_kernel",
+]

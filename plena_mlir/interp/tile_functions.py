@@ -1,0 +1,211 @@
+"""xDSL interpreter functions for the `tile` ops: each op's NumPy meaning.
+
+Python values: an HBM tensor or on-chip buffer is a NumPy array that ops update in place, an
+index is an int, an f32 scalar a float.  The `Numerics` decide the dtype and the rounding at
+every write (see numerics.py).  Faults a program could hit at run time (a dynamic offset or
+index out of bounds) raise `InterpretationError` naming the op and the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from xdsl.interpreter import Interpreter, InterpreterFunctions, PythonValues, impl, register_impls
+from xdsl.ir import Operation, SSAValue
+from xdsl.utils.exceptions import InterpretationError
+
+from plena_mlir.dialects.tile import (
+    TILE_OPS,
+    AllocOp,
+    BinaryOp,
+    BufferType,
+    CopyOp,
+    FillOp,
+    FpOp,
+    GemmOp,
+    MemorySpace,
+    ReduceOp,
+    ReduceSumOp,
+    ScalarOp,
+    UnaryOp,
+    resolved_space,
+)
+from plena_mlir.dialects.tile.types import format_shape
+from plena_mlir.interp.numerics import Numerics, Place
+
+
+def _values(op: Operation, args: PythonValues) -> dict[SSAValue, Any]:
+    """Operand -> its Python value."""
+    return dict(zip(op.operands, args, strict=True))
+
+
+def _fault(op: Operation, reason: str) -> InterpretationError:
+    return InterpretationError(f"{op.name}: {reason}")
+
+
+def _element(
+    op: Operation, values: dict[SSAValue, Any], role: str, buffer: SSAValue, index: SSAValue
+) -> int:
+    """The value of `index`, checked against the length of the rank-1 `buffer`."""
+    i = values[index]
+    if not 0 <= i < values[buffer].shape[0]:
+        raise _fault(op, f"index {i} of {role} is out of bounds for {buffer.type}")
+    return i
+
+
+def _place(value: SSAValue) -> Place:
+    return resolved_space(value) if isinstance(value.type, BufferType) else "hbm"
+
+
+class TileFunctions(InterpreterFunctions):
+    """The `tile` ops under one `Numerics` (registered with `register_impls` below, once the
+    op families' implementations are attached to every op of the family)."""
+
+    def __init__(self, numerics: Numerics | None = None):
+        super().__init__()
+        self.numerics = numerics or Numerics()
+
+    # operand helpers ------------------------------------------------------------------------
+    def _scalar(
+        self,
+        op: Operation,
+        values: dict[SSAValue, Any],
+        role: str,
+        value: SSAValue,
+        index: SSAValue | None,
+    ) -> Any:
+        """An FPRAM scalar operand: a vector (whole buffer) or one scalar (an element, or an
+        f32 value, rounded to the FP format as the machine holds it)."""
+        if not isinstance(value.type, BufferType):
+            return self.numerics.fp(values[value])
+        buffer = values[value]
+        if index is None:
+            return buffer
+        return buffer[_element(op, values, role, value, index)]
+
+    # memory ---------------------------------------------------------------------------------
+    @impl(AllocOp)
+    def run_alloc(self, interpreter: Interpreter, op: AllocOp, args: PythonValues):
+        return (np.full(op.result.type.get_shape(), np.nan, dtype=self.numerics.dtype),)
+
+    @impl(CopyOp)
+    def run_copy(self, interpreter: Interpreter, op: CopyOp, args: PythonValues):
+        values = _values(op, args)
+        src = self._region(op, values, "src")
+        dst = self._region(op, values, "dst")
+        dst[...] = self._store(op, _place(op.dst), src.reshape(dst.shape))
+        return ()
+
+    def _region(self, op: CopyOp, values: dict[SSAValue, Any], side: str) -> np.ndarray:
+        """The part of `side` a copy covers, as a NumPy view."""
+        array = values[getattr(op, side)]
+        if not op.is_sliced(side):
+            return array
+        extent = op.extent(side)
+        assert extent is not None
+        region = []
+        for dim, (offset, size) in enumerate(zip(op.offsets(side), extent, strict=True)):
+            start = offset if isinstance(offset, int) else values[offset]
+            if not (0 <= start and start + size <= array.shape[dim]):
+                raise _fault(
+                    op,
+                    f"offset {start} + size {size} is out of bounds for dimension {dim} of "
+                    f"{side} ({format_shape(array.shape)})",
+                )
+            region.append(slice(start, start + size))
+        return array[tuple(region)]
+
+    def _store(self, op: Operation, place: Place, x: np.ndarray) -> np.ndarray:
+        try:
+            return self.numerics.store(place, x)
+        except ValueError as e:
+            raise _fault(op, str(e)) from None
+
+    @impl(FillOp)
+    def run_fill(self, interpreter: Interpreter, op: FillOp, args: PythonValues):
+        dst, value = args
+        dst[...] = self.numerics.store(resolved_space(op.dst), self.numerics.fp(value))
+        return ()
+
+    # matrix ---------------------------------------------------------------------------------
+    @impl(GemmOp)
+    def run_gemm(self, interpreter: Interpreter, op: GemmOp, args: PythonValues):
+        """The product accumulates exactly and rounds once (the f32 accumulator, then bf16 at
+        the write); `+=` adds the written product to C like a V_ADD_VV."""
+        c, a, b = args
+        numerics = self.numerics
+        product = numerics.store(
+            MemorySpace.VRAM,
+            numerics.accumulate(np.einsum(op.einsum, a.astype(np.float64), b.astype(np.float64))),
+        )
+        if op.accumulate is not None:
+            product = numerics.store(MemorySpace.VRAM, c + product)
+        c[...] = product
+        return ()
+
+    # vector ---------------------------------------------------------------------------------
+    def run_binary(self, interpreter: Interpreter, op: BinaryOp, args: PythonValues):
+        dst, lhs, rhs = args
+        dst[...] = self.numerics.store(MemorySpace.VRAM, op.ARITHMETIC(lhs, rhs))
+        return ()
+
+    def run_unary(self, interpreter: Interpreter, op: UnaryOp, args: PythonValues):
+        dst, src = args
+        dst[...] = self.numerics.store(MemorySpace.VRAM, op.ARITHMETIC(src))
+        return ()
+
+    def run_scalar(self, interpreter: Interpreter, op: ScalarOp, args: PythonValues):
+        values = _values(op, args)
+        scalar = self._scalar(op, values, "scalar", op.scalar, op.scalar_index)
+        if np.ndim(scalar) == 1:
+            scalar = scalar[:, None]  # one per row (or a single entry for all rows)
+        src = values[op.src]
+        values[op.dst][...] = self.numerics.store(MemorySpace.VRAM, op.ARITHMETIC(src, scalar))
+        return ()
+
+    def run_reduce(self, interpreter: Interpreter, op: ReduceOp, args: PythonValues):
+        """An initialising reduction starts from the identity (0 or -inf), not from acc."""
+        values = _values(op, args)
+        src = values[op.src]
+        if op.accumulate is not None:
+            start = self._scalar(op, values, "acc", op.acc, op.acc_index)
+        else:
+            start = 0.0 if isinstance(op, ReduceSumOp) else -np.inf
+        result = self.numerics.reduce_rows(op.ARITHMETIC, src, start)
+        acc = values[op.acc]
+        if op.acc_index is None:
+            acc[...] = result
+        else:
+            acc[_element(op, values, "acc", op.acc, op.acc_index)] = result[0]
+        return ()
+
+    # scalar FP ------------------------------------------------------------------------------
+    def run_fp(self, interpreter: Interpreter, op: FpOp, args: PythonValues):
+        values = _values(op, args)
+        sources = [
+            self._scalar(op, values, role, getattr(op, role), getattr(op, f"{role}_index"))
+            for role in op.READ
+        ]
+        result = self.numerics.fp(op.ARITHMETIC(*sources))
+        dst = values[op.dst]
+        if op.dst_index is None:
+            dst[...] = result
+        else:
+            dst[_element(op, values, "dst", op.dst, op.dst_index)] = result
+        return ()
+
+
+# An op family's implementation runs every concrete op of the family (xDSL dispatches on the
+# exact op class).
+for _family, _run in (
+    (BinaryOp, TileFunctions.run_binary),
+    (UnaryOp, TileFunctions.run_unary),
+    (ScalarOp, TileFunctions.run_scalar),
+    (ReduceOp, TileFunctions.run_reduce),
+    (FpOp, TileFunctions.run_fp),
+):
+    for _op in TILE_OPS:
+        if issubclass(_op, _family):
+            setattr(TileFunctions, f"run_{_op.name.replace('.', '_')}", impl(_op)(_run))
+register_impls(TileFunctions)

@@ -1,0 +1,73 @@
+"""`rmsnorm`: RMS normalisation of each group of `head_dim` columns of a row.
+
+    y[r, g] = x[r, g] * w / sqrt(mean(x[r, g]^2) + eps)      g = one group of head_dim columns
+
+head_dim = hidden is the classic RMSNorm; head_dim = 16 the per-head QK-norm (the head axis of
+the grid is then the lane axis).  `w` has head_dim entries (shared by the groups); `eps` is an
+f32 kernel argument.
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from plena_mlir.builder import KernelBuilder
+from plena_mlir.dialects.tile import MemorySpace
+from plena_mlir.interp.numerics import Numerics
+from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.target import DEFAULT_TARGET, Target
+
+ROWS = 64  # rows per program instance
+VRAM = MemorySpace.VRAM
+
+
+def build(rows: int = 128, hidden: int = 1024, head_dim: int | None = None) -> ModuleOp:
+    head_dim = head_dim or hidden
+    if rows % ROWS or hidden % head_dim:
+        raise ValueError(
+            f"rmsnorm: rows ({rows}) must be a multiple of {ROWS} and hidden ({hidden}) a "
+            f"multiple of head_dim ({head_dim})"
+        )
+    heads = hidden // head_dim
+    grid = {"block": rows // ROWS, "head": heads}
+    with KernelBuilder("rmsnorm", grid=grid, lane="head" if heads > 1 else None) as k:
+        x, w = k.tensor("x", (rows, hidden)), k.tensor("w", (head_dim,))
+        y, eps = k.tensor("y", (rows, hidden)), k.scalar("eps")
+        row0, col0 = k.axis("block") * ROWS, k.axis("head") * head_dim
+        t, sq = k.alloc((ROWS, head_dim), name="t"), k.alloc((ROWS, head_dim), name="sq")
+        weight = k.alloc((1, head_dim), name="weight")
+        inv_rms = k.alloc((ROWS,), "fpram", name="inv_rms")
+        k.copy(x[row0, col0], t)
+        k.copy(w[0], weight)
+        k.mul(sq, t, t)
+        k.reduce_sum(inv_rms, sq)
+        inv_rms *= 1.0 / head_dim
+        inv_rms += eps
+        k.fp_sqrt(inv_rms, inv_rms)
+        k.fp_reci(inv_rms, inv_rms)
+        t *= inv_rms
+        t *= weight
+        k.copy(t, y[row0, col0])
+    return k.module
+
+
+def golden(
+    inputs: Mapping[str, np.ndarray],
+    eps: float,
+    head_dim: int | None = None,
+    target: Target = DEFAULT_TARGET,
+    hbm_format: HbmFormat = "fp32",
+) -> dict[str, np.ndarray]:
+    """The machine's result: bf16 tiles and squares, the sum of squares in fp (VLEN columns
+    at a time), then fp scale, + eps, sqrt and reciprocal, bf16 products."""
+    n = Numerics("rounded", target, hbm_format)
+    rows, hidden = np.shape(inputs["x"])
+    head_dim = head_dim or hidden
+    x = n.store(VRAM, n.hbm_input(inputs["x"])).reshape(rows * hidden // head_dim, head_dim)
+    weight = n.store(VRAM, n.hbm_input(inputs["w"]))
+    inv_rms = n.reduce_rows(np.add, n.store(VRAM, x * x), 0.0)
+    inv_rms = n.fp(inv_rms * n.fp(1.0 / head_dim))
+    inv_rms = n.fp(np.reciprocal(n.fp(np.sqrt(n.fp(inv_rms + n.fp(eps))))))
+    y = n.store(VRAM, n.store(VRAM, x * inv_rms[:, None]) * weight)
+    return {"y": n.store("hbm", y.reshape(rows, hidden))}
