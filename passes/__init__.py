@@ -6,4 +6,9 @@ from xdsl.passes import ModulePass
 
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    return {}
+    def get_allocate_registers() -> type[ModulePass]:
+        from plena_mlir.passes.allocate_registers import AllocateRegistersPass
+
+        return AllocateRegistersPass
+
+    return {"plena-allocate-registers": get_allocate_registers}
