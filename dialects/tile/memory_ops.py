@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from plena_mlir.dialects.plena.attrs import target_of
 from plena_mlir.dialects.tile.base import BufferEffects, OperandListSyntax, TileOp
 from plena_mlir.dialects.tile.types import (
     BufferType,
@@ -19,6 +20,7 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     Float32Type,
     IndexType,
+    IntegerAttr,
     i64,
 )
 from xdsl.dialects.utils import (
@@ -32,6 +34,7 @@ from xdsl.irdl import (
     AttrSizedOperandSegments,
     irdl_op_definition,
     operand_def,
+    opt_attr_def,
     prop_def,
     result_def,
     traits_def,
@@ -45,18 +48,45 @@ from xdsl.traits import MemoryAllocEffect
 @irdl_op_definition
 class AllocOp(TileOp):
     """%b = a new on-chip buffer of the result type, per program instance; its contents are
-    undefined until written (the interpreter fills it with NaN)."""
+    undefined until written (the interpreter fills it with NaN).
+
+    `address` (optional, set by plena-allocate-memory) is where the buffer lives: an element
+    address in VRAM (a multiple of VLEN) or MRAM (a multiple of MLEN^2), an entry in FPRAM.
+    """
 
     name = "tile.alloc"
 
     result = result_def(BufferType)
+    address = opt_attr_def(IntegerAttr[I64])
 
     traits = traits_def(MemoryAllocEffect())
 
     assembly_format = "attr-dict `:` type($result)"
 
-    def __init__(self, typ: BufferType):
-        super().__init__(result_types=[typ])
+    def __init__(self, typ: BufferType, address: int | None = None):
+        attributes = {} if address is None else {"address": IntegerAttr(address, i64)}
+        super().__init__(result_types=[typ], attributes=attributes)
+
+    def verify_(self) -> None:
+        if self.address is None:
+            return
+        address = self.address.value.data
+        typ = self.result.type
+        assert isinstance(typ, BufferType)
+        if typ.space is MemorySpace.INFERRED:
+            raise self.fail("a buffer with an address must have a memory space, got ?")
+        if address < 0:
+            raise self.fail(f"address must be non-negative, got {address}")
+        target = target_of(self)
+        alignment = {
+            MemorySpace.VRAM: ("VLEN", target.vlen),
+            MemorySpace.MRAM: ("MLEN^2 (one tile)", target.mlen * target.mlen),
+        }.get(typ.space)
+        if alignment is not None and address % alignment[1]:
+            raise self.fail(
+                f"{typ.space} address {address} is not a multiple of {alignment[0]} = "
+                f"{alignment[1]}"
+            )
 
 
 # ---------------------------------------------------------------------------------------------

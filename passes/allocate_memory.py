@@ -1,0 +1,261 @@
+"""`plena-allocate-memory`: a static address for every buffer, HBM tensor and f32 scalar.
+
+    plena-opt kernel.mlir -p 'plena-infer-memory,plena-allocate-memory{vram-base=4096}'
+
+For every `tile.kernel` of the module (each allocated on its own, from the same bases):
+
+- every `tile.alloc` gets `{address = N : i64}`: an element address in VRAM (on a whole
+  VRAM row, so VLEN-aligned) or MRAM (on a whole tile, MLEN^2-aligned), an entry in FPRAM.
+  Sizes come from `plena_mlir.layout` (VRAM column-block major with rows padded to BLEN,
+  MRAM whole tiles, FPRAM one entry per element).  Buffers whose live ranges
+  (`plena_mlir.buffer_liveness`) do not intersect may share memory: each buffer, in order of
+  its first use, takes the lowest free place not used by a buffer live at the same time.
+- the f32 scalar arguments get one FPRAM entry each, live over the whole kernel, recorded as
+  `fpram_arguments = {eps = 32 : i64}` on the kernel: the host writes them there.
+- the HBM tensor arguments are placed back to back from byte 0 in argument order with their
+  MX-packed footprints (64-byte multiples), as `build_hbm_image` lays out the tensors passed
+  in that order, recorded as `hbm_addresses = {x = 0 : i64, y = 4608 : i64}`.
+
+FPRAM entries [0, fpram-constant-slots) are the constant pool (`plena_mlir.fpram_pool`,
+recorded on the module as `plena.fpram_pool`); every f32 `arith.constant` a tile op reads gets
+a slot now.  The top `fpram-reserved-top` entries are left to plena-allocate-registers' FP
+spill window.  A buffer that does not fit, an MRAM buffer that is not whole tiles and a
+buffer whose space is still `?` are errors naming the buffer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plena_mlir.dialects.plena import target_of
+from plena_mlir.dialects.tile import AllocOp, KernelOp, MemorySpace, TensorType, TileOp
+from plena_mlir.passes.infer_memory import buffer_name
+from xdsl.context import Context
+from xdsl.dialects.arith import ConstantOp
+from xdsl.dialects.builtin import (
+    DictionaryAttr,
+    Float32Type,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    i64,
+)
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import DiagnosticException
+
+from plena_mlir.buffer_liveness import LiveRange, live_range, program_spans
+from plena_mlir.fpram_pool import FpramPool
+from plena_mlir.layout import (
+    UNIT_NAMES,
+    LayoutError,
+    buffer_layout,
+    capacity,
+    hbm_addresses,
+    unit_elements,
+)
+from plena_mlir.target import Target
+
+
+@dataclass
+class _Request:
+    """One thing to place in a memory: `units` allocation units live over `live`."""
+
+    name: str
+    units: int
+    live: LiveRange
+    alloc: AllocOp | None = None  # None for a scalar argument
+    start: int = -1  # the unit it is placed at
+
+
+@dataclass(frozen=True)
+class _Region:
+    """The units [first, end) of one memory this pass may use."""
+
+    space: MemorySpace
+    first: int
+    end: int
+    why: str  # how the bounds were chosen, for diagnostics
+
+
+def _place(requests: list[_Request], region: _Region) -> None:
+    """First fit in order of first use: each request takes the lowest start in the region
+    not overlapping a placed request that is live at the same time."""
+    placed: list[_Request] = []
+    for request in sorted(requests, key=lambda r: r.live.start):
+        live = sorted((p for p in placed if p.live.overlaps(request.live)), key=lambda p: p.start)
+        start = region.first
+        for other in live:
+            if start + request.units <= other.start:
+                break
+            start = max(start, other.start + other.units)
+        if start + request.units > region.end:
+            _overflow(request, live, region)
+        request.start = start
+        placed.append(request)
+
+
+def _overflow(request: _Request, live: list[_Request], region: _Region) -> None:
+    unit = UNIT_NAMES[region.space]
+    taken = sum(p.units for p in live)
+    others = ", ".join(p.name for p in live) or "none"
+    raise DiagnosticException(
+        f"{request.name} does not fit in {region.space.name}: it needs {request.units} {unit}; "
+        f"{region.end - region.first} {unit} are available ({region.why}), {taken} of them "
+        f"taken by buffers live at the same time ({others})"
+    )
+
+
+@dataclass(frozen=True)
+class AllocateMemoryPass(ModulePass):
+    """Place every buffer, scalar argument and HBM tensor of each kernel (module docstring)."""
+
+    name = "plena-allocate-memory"
+
+    vram_base: int = 0
+    """First VRAM element address buffers may use (a multiple of VLEN)."""
+
+    mram_base: int = 0
+    """First MRAM element address buffers may use (a multiple of MLEN^2)."""
+
+    fpram_constant_slots: int = 32
+    """FPRAM entries reserved from entry 0 for the constant pool."""
+
+    fpram_reserved_top: int = 256
+    """FPRAM entries left free at the top (plena-allocate-registers' FP spill window)."""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        target = target_of(op)
+        regions = self._regions(target)
+        pool = FpramPool(self.fpram_constant_slots)
+        existing = FpramPool.of(op)
+        for value in existing.constants if existing is not None else ():
+            pool.slot(value)
+        for kernel in op.walk():
+            if isinstance(kernel, KernelOp):
+                _pool_constants(kernel, pool)
+                _allocate_kernel(kernel, target, regions)
+        pool.attach(op)
+
+    def _regions(self, target: Target) -> dict[MemorySpace, _Region]:
+        vram_unit = unit_elements(MemorySpace.VRAM, target)
+        mram_unit = unit_elements(MemorySpace.MRAM, target)
+        for option, base, unit, space in (
+            ("vram-base", self.vram_base, vram_unit, MemorySpace.VRAM),
+            ("mram-base", self.mram_base, mram_unit, MemorySpace.MRAM),
+        ):
+            size = capacity(space, target) * unit
+            if base < 0 or base % unit or base >= size:
+                raise DiagnosticException(
+                    f"plena-allocate-memory: {option}={base} must be a non-negative multiple "
+                    f"of {unit} below the {size} elements of {space.name}"
+                )
+        fpram_end = target.fpram_entries - self.fpram_reserved_top
+        if min(self.fpram_constant_slots, self.fpram_reserved_top) < 0 or (
+            self.fpram_constant_slots > fpram_end
+        ):
+            raise DiagnosticException(
+                f"plena-allocate-memory: fpram-constant-slots={self.fpram_constant_slots} and "
+                f"fpram-reserved-top={self.fpram_reserved_top} must be non-negative and fit "
+                f"the {target.fpram_entries} FPRAM entries of {target.name}"
+            )
+        vram, mram = MemorySpace.VRAM, MemorySpace.MRAM
+        return {
+            vram: _Region(
+                vram,
+                self.vram_base // vram_unit,
+                capacity(vram, target),
+                f"VRAM has {capacity(vram, target)} rows, vram-base={self.vram_base}",
+            ),
+            mram: _Region(
+                mram,
+                self.mram_base // mram_unit,
+                capacity(mram, target),
+                f"MRAM has {capacity(mram, target)} tiles, mram-base={self.mram_base}",
+            ),
+            MemorySpace.FPRAM: _Region(
+                MemorySpace.FPRAM,
+                self.fpram_constant_slots,
+                fpram_end,
+                f"FPRAM has {target.fpram_entries} entries, fpram-constant-slots="
+                f"{self.fpram_constant_slots}, fpram-reserved-top={self.fpram_reserved_top}",
+            ),
+        }
+
+
+def _pool_constants(kernel: KernelOp, pool: FpramPool) -> None:
+    """A pool slot for every f32 `arith.constant` read by a tile op of the kernel."""
+    for op in kernel.walk():
+        if (
+            isinstance(op, ConstantOp)
+            and isinstance(op.result.type, Float32Type)
+            and isinstance(op.value, FloatAttr)
+            and any(isinstance(use.operation, TileOp) for use in op.result.uses)
+        ):
+            pool.slot(op.value.value.data)
+
+
+def _allocate_kernel(kernel: KernelOp, target: Target, regions: dict[MemorySpace, _Region]):
+    block = kernel.body.block
+    spans = program_spans(block)
+    whole_kernel = LiveRange(-1, len(spans))
+    requests: dict[MemorySpace, list[_Request]] = {space: [] for space in regions}
+    for alloc in kernel.walk():
+        if not isinstance(alloc, AllocOp):
+            continue
+        typ = alloc.result.type
+        if typ.space is MemorySpace.INFERRED:
+            raise DiagnosticException(
+                f"tile.alloc {buffer_name(alloc)}: the memory space is not known: run "
+                "plena-infer-memory first"
+            )
+        try:
+            layout = buffer_layout(typ, target)
+        except LayoutError as e:
+            raise DiagnosticException(f"tile.alloc {buffer_name(alloc)}: {e}") from None
+        requests[typ.space].append(
+            _Request(
+                f"tile.alloc {buffer_name(alloc)}", layout.units, live_range(alloc, spans), alloc
+            )
+        )
+    scalars = [
+        (name, arg)
+        for name, arg in zip(kernel.arg_names.data, kernel.arguments, strict=True)
+        if isinstance(arg.type, Float32Type)
+    ]
+    for name, _ in scalars:
+        requests[MemorySpace.FPRAM].append(
+            _Request(f"scalar argument %{name.data} of @{kernel.sym_name.data}", 1, whole_kernel)
+        )
+    for space, region in regions.items():
+        _place(requests[space], region)
+    for space, placed in requests.items():
+        for request in placed:
+            if request.alloc is not None:
+                address = request.start * unit_elements(space, target)
+                request.alloc.attributes["address"] = IntegerAttr(address, i64)
+    scalar_slots = [r for r in requests[MemorySpace.FPRAM] if r.alloc is None]
+    kernel.attributes["fpram_arguments"] = DictionaryAttr(
+        {
+            name.data: IntegerAttr(r.start, i64)
+            for (name, _), r in zip(scalars, scalar_slots, strict=True)
+        }
+    )
+    _place_tensors(kernel, target)
+
+
+def _place_tensors(kernel: KernelOp, target: Target) -> None:
+    tensors = [
+        (name.data, arg.type)
+        for name, arg in zip(kernel.arg_names.data, kernel.arguments, strict=True)
+        if isinstance(arg.type, TensorType)
+    ]
+    try:
+        addresses = hbm_addresses([typ for _, typ in tensors], target)
+    except LayoutError as e:
+        raise DiagnosticException(f"tile.kernel @{kernel.sym_name.data}: {e}") from None
+    kernel.attributes["hbm_addresses"] = DictionaryAttr(
+        {
+            name: IntegerAttr(address, i64)
+            for (name, _), address in zip(tensors, addresses, strict=True)
+        }
+    )
