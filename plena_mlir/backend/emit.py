@@ -2,7 +2,8 @@
 
 The module body is the program, in order.  `plena.loop` expands to C_LOOP_START, its body and
 C_LOOP_END; `plena.comment` becomes a comment line; `plena.get_register` and `plena.yield`
-emit nothing.  Every register must be allocated to a physical register.  Anything else is a
+emit nothing.  Every register must be allocated to a physical register.  A `plena.li`
+constant has no encoding of its own (plena-optimize-scalar legalises it).  Anything else is a
 DiagnosticException naming the op: emission makes no decisions, it only spells out what the
 IR already says.
 """
@@ -25,6 +26,7 @@ from plena_mlir.dialects.plena import (
     YieldOp,
     target_of,
 )
+from plena_mlir.dialects.plena.pseudo_ops import LoadImmediateOp
 from plena_mlir.isa.instruction import Instruction, IsaError, check_instruction
 from plena_mlir.target import Target
 
@@ -63,6 +65,11 @@ def _block_lines(block: Block, depth: int, target: Target) -> Iterator[ProgramLi
             yield ProgramLine(depth, _checked(end, op.name, target))
         elif isinstance(op, CommentOp):
             yield ProgramLine(depth, None, op.text.data)
+        elif isinstance(op, LoadImmediateOp):
+            raise DiagnosticException(
+                f"cannot emit plena.li {op.value.value.data}: plena.li must be legalised by "
+                "plena-optimize-scalar before emission"
+            )
         elif not isinstance(op, GetRegisterOp | YieldOp):
             raise DiagnosticException(
                 f"cannot emit {op.name} as PLENA code: only plena instructions, plena.loop, "
