@@ -11,4 +11,36 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return AllocateRegistersPass
 
-    return {"plena-allocate-registers": get_allocate_registers}
+    def get_infer_memory() -> type[ModulePass]:
+        from plena_mlir.passes.infer_memory import InferMemoryPass
+
+        return InferMemoryPass
+
+    def get_allocate_memory() -> type[ModulePass]:
+        from plena_mlir.passes.allocate_memory import AllocateMemoryPass
+
+        return AllocateMemoryPass
+
+    def get_optimize_scalar() -> type[ModulePass]:
+        from plena_mlir.passes.optimize_scalar import OptimizeScalarPass
+
+        return OptimizeScalarPass
+
+    def get_convert_lane_to_plena() -> type[ModulePass]:
+        from plena_mlir.passes.convert_lane_to_plena import ConvertLaneToPlenaPass
+
+        return ConvertLaneToPlenaPass
+
+    def get_compile() -> type[ModulePass]:
+        from plena_mlir.pipeline import CompilePass
+
+        return CompilePass
+
+    return {
+        "plena-allocate-registers": get_allocate_registers,
+        "convert-lane-to-plena": get_convert_lane_to_plena,
+        "plena-compile": get_compile,
+        "plena-infer-memory": get_infer_memory,
+        "plena-allocate-memory": get_allocate_memory,
+        "plena-optimize-scalar": get_optimize_scalar,
+    }

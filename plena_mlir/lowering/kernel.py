@@ -1,0 +1,190 @@
+"""Lowering of one `tile.kernel` (without a lane axis, memory allocated) to `plena` ops.
+
+    grid(%a = A, %b = B)      ->  plena.loop A { plena.loop B { body } }, each grid index an
+                                  iter_arg starting at 0 and stepped by 1 by its loop's body
+    scf.for %i = lb to ub step s (constants)
+                              ->  plena.loop ceil((ub - lb) / s), %i an iter_arg from lb
+                                  stepped by s, the scf iter_args further iter_args
+    arith.constant (index)    ->  plena.li
+    arith.addi/subi/muli      ->  S_ADD_INT / S_SUB_INT / S_MUL_INT
+    f32 values                ->  their FPRAM entry: a constant's slot in the module's constant
+                                  pool, a scalar argument's entry in `fpram_arguments`
+    tile ops                  ->  `dma.py`, `vector.py`, `scalar.py`
+
+Anything else is a DiagnosticException naming the op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.dialects import arith, scf
+from xdsl.dialects.builtin import DictionaryAttr, Float32Type, IndexType, IntegerAttr
+from xdsl.ir import Block, Operation, SSAValue
+from xdsl.utils.exceptions import DiagnosticException
+
+from plena_mlir.dialects.plena.scalar_int_ops import S_AddIntOp, S_MulIntOp, S_SubIntOp
+from plena_mlir.dialects.tile import AllocOp, BufferType, KernelOp, TensorType
+from plena_mlir.fpram_pool import FpramPool
+from plena_mlir.lowering.emitter import Emitter
+from plena_mlir.target import Target
+
+_INDEX_ARITHMETIC = {arith.AddiOp: S_AddIntOp, arith.SubiOp: S_SubIntOp, arith.MuliOp: S_MulIntOp}
+
+
+def describe(op: Operation) -> str:
+    """How diagnostics name an op: its name and, when parsed from a file, its location."""
+    return op.name
+
+
+class KernelLowering:
+    """The state of lowering one kernel: the emitter and what each tile SSA value became."""
+
+    def __init__(self, kernel: KernelOp, target: Target, pool: FpramPool, emitter: Emitter):
+        self.kernel = kernel
+        self.target = target
+        self.pool = pool
+        self.emitter = emitter
+        self.indices: dict[SSAValue, SSAValue] = {}
+        self.fp_entries: dict[SSAValue, int] = {}
+        self.hbm_addresses = _int_dict(kernel, "hbm_addresses")
+        fpram_arguments = _int_dict(kernel, "fpram_arguments")
+        grid = len(kernel.grid_sizes.get_values())
+        for name, arg in zip(kernel.arg_names.data, kernel.body.block.args[grid:], strict=True):
+            if isinstance(arg.type, Float32Type):
+                self.fp_entries[arg] = fpram_arguments[name.data]
+        self.tensor_names = {
+            arg: name.data
+            for name, arg in zip(kernel.arg_names.data, kernel.body.block.args[grid:], strict=True)
+            if isinstance(arg.type, TensorType)
+        }
+
+    # values -----------------------------------------------------------------------------------
+    def index(self, value: SSAValue | int) -> SSAValue:
+        """The register of an index value (a static int becomes a constant)."""
+        if isinstance(value, int):
+            return self.emitter.const(value)
+        return self.indices[value]
+
+    def fp_entry(self, value: SSAValue) -> int:
+        """The FPRAM entry holding the f32 value `value`."""
+        return self.fp_entries[value]
+
+    def buffer_address(self, value: SSAValue) -> int:
+        """The address plena-allocate-memory gave the buffer `value`."""
+        alloc = value.owner
+        if not isinstance(alloc, AllocOp) or alloc.address is None:
+            raise DiagnosticException(
+                "convert-lane-to-plena: a buffer has no address: run plena-allocate-memory first"
+            )
+        return alloc.address.value.data
+
+    def tensor_address(self, value: SSAValue) -> int:
+        return self.hbm_addresses[self.tensor_names[value]]
+
+    # structure --------------------------------------------------------------------------------
+    def lower(self, lower_tile_op: Callable[[KernelLowering, Operation], None]) -> None:
+        """The grid loops around the kernel body."""
+        self._lower_tile_op = lower_tile_op
+        sizes = list(self.kernel.grid_sizes.get_values())
+        axes = list(self.kernel.body.block.args[: len(sizes)])
+        self._grid(list(zip(axes, sizes, strict=True)))
+
+    def _grid(self, axes: list[tuple[SSAValue, int]]) -> None:
+        if not axes:
+            self.lower_block(self.kernel.body.block)
+            return
+        (axis, size), rest = axes[0], axes[1:]
+
+        def body(carried: list[SSAValue]) -> list[SSAValue]:
+            self.indices[axis] = carried[0]
+            self._grid(rest)
+            return [self.emitter.add_const(carried[0], 1)]
+
+        self.emitter.loop(size, [self.emitter.const(0)], body)
+
+    def lower_block(self, block: Block) -> None:
+        for op in block.ops:
+            self.lower_op(op)
+
+    def lower_op(self, op: Operation) -> None:
+        if isinstance(op, arith.ConstantOp):
+            self._constant(op)
+        elif type(op) in _INDEX_ARITHMETIC:
+            lhs, rhs = (self.index(v) for v in op.operands)
+            self.indices[op.results[0]] = self.emitter.value(_INDEX_ARITHMETIC[type(op)](lhs, rhs))
+        elif isinstance(op, scf.ForOp):
+            self._for(op)
+        elif isinstance(op, AllocOp):
+            self.buffer_address(op.result)
+        else:
+            self._lower_tile_op(self, op)
+
+    def _constant(self, op: arith.ConstantOp) -> None:
+        value = op.value
+        if isinstance(op.result.type, IndexType) and isinstance(value, IntegerAttr):
+            self.indices[op.result] = self.emitter.const(value.value.data)
+        elif isinstance(op.result.type, Float32Type):
+            self.fp_entries[op.result] = self.pool.slot(value.value.data)
+        else:
+            raise DiagnosticException(
+                f"convert-lane-to-plena: {describe(op)} of type {op.result.type} is not "
+                "supported (only index and f32 constants)"
+            )
+
+    def _for(self, op: scf.ForOp) -> None:
+        bounds = [_static_index(v) for v in (op.lb, op.ub, op.step)]
+        if None in bounds:
+            raise DiagnosticException(
+                "convert-lane-to-plena: scf.for needs constant bounds and step (a hardware "
+                "loop has a fixed count)"
+            )
+        lb, ub, step = bounds
+        count = max(0, -(-(ub - lb) // step))
+        if any(not isinstance(v.type, IndexType) for v in op.iter_args):
+            raise DiagnosticException(
+                "convert-lane-to-plena: scf.for can only carry index values"
+            )
+        if count == 0:
+            for result, init in zip(op.results, op.iter_args, strict=True):
+                self.indices[result] = self.index(init)
+            return
+        body_block = op.body.block
+
+        def body(carried: list[SSAValue]) -> list[SSAValue]:
+            for arg, value in zip(body_block.args, carried, strict=True):
+                self.indices[arg] = value
+            for inner in body_block.ops:
+                if isinstance(inner, scf.YieldOp):
+                    yielded = [self.index(v) for v in inner.operands]
+                else:
+                    self.lower_op(inner)
+            return [self.emitter.add_const(carried[0], step), *yielded]
+
+        inits = [self.emitter.const(lb), *(self.index(v) for v in op.iter_args)]
+        finals = self.emitter.loop(count, inits, body)
+        for result, final in zip(op.results, finals[1:], strict=True):
+            self.indices[result] = final
+
+
+def buffer_type(value: SSAValue) -> BufferType:
+    typ = value.type
+    assert isinstance(typ, BufferType)
+    return typ
+
+
+def _static_index(value: SSAValue) -> int | None:
+    op = value.owner
+    if isinstance(op, arith.ConstantOp) and isinstance(op.value, IntegerAttr):
+        return op.value.value.data
+    return None
+
+
+def _int_dict(kernel: KernelOp, name: str) -> dict[str, int]:
+    attr = kernel.attributes.get(name)
+    if not isinstance(attr, DictionaryAttr):
+        raise DiagnosticException(
+            f"convert-lane-to-plena: tile.kernel @{kernel.sym_name.data} has no {name}: run "
+            "plena-allocate-memory first"
+        )
+    return {key: value.value.data for key, value in attr.data.items()}

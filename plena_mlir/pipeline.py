@@ -1,0 +1,122 @@
+"""`plena-compile`: a `tile` kernel -> an allocated `plena` program, and `compile_kernel`.
+
+    plena-opt softmax.mlir -p plena-compile -t plena-asm
+
+runs COMPILE_PIPELINE (the passes that exist today; plena-expand-lanes, plena-assign-layout
+and plena-select-gemm will join it):
+
+    plena-infer-memory, plena-allocate-memory, convert-lane-to-plena,
+    plena-optimize-scalar, plena-allocate-registers
+
+From Python, `compile_kernel(module)` runs the same passes on a copy of the module and
+returns a `CompiledKernel`: the program as instructions, the HBM address of every tensor
+argument, the FPRAM entry of every f32 argument and the FPRAM preload (the constant pool,
+constant i in entry i).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import DictionaryAttr, Float32Type, ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import DiagnosticException
+
+from plena_mlir.backend.emit import module_instructions
+from plena_mlir.dialects.plena import target_of
+from plena_mlir.dialects.tile import KernelOp, TensorType
+from plena_mlir.fpram_pool import FpramPool
+from plena_mlir.isa.instruction import Instruction
+from plena_mlir.passes.allocate_memory import AllocateMemoryPass
+from plena_mlir.passes.allocate_registers import AllocateRegistersPass
+from plena_mlir.passes.convert_lane_to_plena import KERNEL_ATTR_NAME, ConvertLaneToPlenaPass
+from plena_mlir.passes.infer_memory import InferMemoryPass
+from plena_mlir.passes.optimize_scalar import OptimizeScalarPass
+from plena_mlir.target import Target
+
+#: The pass pipeline of `plena-compile`, as a `plena-opt -p` string.
+COMPILE_PIPELINE = (
+    "plena-infer-memory,plena-allocate-memory,convert-lane-to-plena,"
+    "plena-optimize-scalar,plena-allocate-registers"
+)
+
+_PASSES: tuple[ModulePass, ...] = (
+    InferMemoryPass(),
+    AllocateMemoryPass(),
+    ConvertLaneToPlenaPass(),
+    OptimizeScalarPass(),
+    AllocateRegistersPass(),
+)
+
+
+@dataclass(frozen=True)
+class CompilePass(ModulePass):
+    """Run COMPILE_PIPELINE with each pass's default options."""
+
+    name = "plena-compile"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for compile_pass in _PASSES:
+            compile_pass.apply(ctx, op)
+
+
+@dataclass(frozen=True)
+class CompiledKernel:
+    """A kernel ready to run: its program and where the host puts its inputs."""
+
+    name: str
+    target: Target
+    program: list[Instruction]
+    tensors: dict[str, tuple[int, ...]]
+    """Shape of every tensor argument, in argument order."""
+    hbm_addresses: dict[str, int]
+    """HBM address of every tensor argument (bytes of the MX image; elements in fp32 HBM)."""
+    fpram_arguments: dict[str, int]
+    """FPRAM entry of every f32 scalar argument."""
+    fpram_preload: list[float]
+    """FPRAM entries 0 .. n: the constant pool."""
+    module: ModuleOp
+    """The compiled module (allocated registers): `-t plena-asm` prints it."""
+
+
+def compile_kernel(module: ModuleOp, target: Target | None = None) -> CompiledKernel:
+    """Compile the one `tile.kernel` of `module` (left unchanged).  `target`, when given,
+    must be the module's target (`plena.target`); DiagnosticException on bad input."""
+    module = module.clone()
+    if target is not None and target != target_of(module):
+        raise DiagnosticException(
+            f"compile_kernel: the module targets {target_of(module).name}, not {target.name}: "
+            "set the module's plena.target attribute"
+        )
+    kernels = [op for op in module.body.block.ops if isinstance(op, KernelOp)]
+    if len(kernels) != 1:
+        raise DiagnosticException(f"compile_kernel: expected one tile.kernel, got {len(kernels)}")
+    grid = len(kernels[0].grid_sizes.get_values())
+    tensors = {
+        name.data: tuple(arg.type.get_shape())
+        for name, arg in zip(
+            kernels[0].arg_names.data, kernels[0].body.block.args[grid:], strict=True
+        )
+        if isinstance(arg.type, TensorType) and not isinstance(arg.type, Float32Type)
+    }
+    CompilePass().apply(Context(), module)
+    interface = module.attributes[KERNEL_ATTR_NAME]
+    assert isinstance(interface, DictionaryAttr)
+    pool = FpramPool.of(module)
+    assert pool is not None
+    return CompiledKernel(
+        name=interface.data["name"].data,
+        target=target_of(module),
+        program=module_instructions(module),
+        tensors=tensors,
+        hbm_addresses=_ints(interface.data["hbm_addresses"]),
+        fpram_arguments=_ints(interface.data["fpram_arguments"]),
+        fpram_preload=list(pool.constants),
+        module=module,
+    )
+
+
+def _ints(attr) -> dict[str, int]:
+    assert isinstance(attr, DictionaryAttr)
+    return {key: value.value.data for key, value in attr.data.items()}
