@@ -15,6 +15,7 @@ from xdsl.dialects.builtin import ModuleOp
 from plena_mlir.builder import KernelBuilder
 from plena_mlir.dialects.tile import MemorySpace
 from plena_mlir.interp.numerics import Numerics
+from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.target import DEFAULT_TARGET, Target
 
@@ -71,3 +72,31 @@ def golden(
     inv_rms = n.fp(np.reciprocal(n.fp(np.sqrt(n.fp(inv_rms + n.fp(eps))))))
     y = n.store(VRAM, n.store(VRAM, x * inv_rms[:, None]) * weight)
     return {"y": n.store("hbm", y.reshape(rows, hidden))}
+
+
+def _inputs(sizes: Mapping[str, int], rng: np.random.Generator) -> dict[str, np.ndarray | float]:
+    head_dim = sizes["head_dim"] or sizes["hidden"]
+    return {
+        "x": rng.normal(0.0, 2.0, (sizes["rows"], sizes["hidden"])).astype(np.float32),
+        "w": rng.normal(1.0, 0.5, head_dim).astype(np.float32),
+        "eps": 1e-6,
+    }
+
+
+SPECS = (
+    KernelSpec(
+        name="rmsnorm",
+        summary="y = x * w / sqrt(mean(x^2) + eps) over each group of head_dim columns "
+        "(head_dim 0: the whole row)",
+        sizes={"rows": 128, "hidden": 128, "head_dim": 0},
+        build_module=build,
+        make_inputs=_inputs,
+        golden=lambda inputs, sizes, target, hbm_format: golden(
+            {k: v for k, v in inputs.items() if k != "eps"},
+            float(inputs["eps"]),
+            sizes["head_dim"] or None,
+            target,
+            hbm_format,
+        ),
+    ),
+)

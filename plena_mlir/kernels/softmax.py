@@ -11,6 +11,7 @@ from xdsl.dialects.builtin import ModuleOp
 from plena_mlir.builder import KernelBuilder
 from plena_mlir.dialects.tile import MemorySpace
 from plena_mlir.interp.numerics import Numerics
+from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.target import DEFAULT_TARGET, Target
 
@@ -51,3 +52,17 @@ def golden(
     e = n.store(VRAM, np.exp(n.store(VRAM, x - row_max[:, None])))
     inverse = n.fp(np.reciprocal(n.reduce_rows(np.add, e, 0.0)))
     return {"y": n.store("hbm", n.store(VRAM, e * inverse[:, None]))}
+
+
+SPECS = (
+    KernelSpec(
+        name="softmax",
+        summary="softmax over each row of a rows x cols tile",
+        sizes={"rows": 64, "cols": 64},
+        build_module=build,
+        make_inputs=lambda sizes, rng: {
+            "x": rng.normal(0.0, 3.0, (sizes["rows"], sizes["cols"])).astype(np.float32)
+        },
+        golden=lambda inputs, sizes, target, hbm_format: golden(inputs, target, hbm_format),
+    ),
+)

@@ -1,0 +1,65 @@
+"""`KernelSpec`: what `plena-run`, the e2e tests and the benchmarks need to know of a kernel.
+
+Each kernel module of `plena_mlir.kernels` exports `SPECS`, a tuple of the specs it defines;
+`plena_mlir.kernels.all_kernels()` collects them.  A spec is the kernel's name, its default
+sizes (the published compiler's test sizes), how to build its `tile` IR for given sizes, how
+to make seeded inputs, and its golden (the machine's rounding points):
+
+    spec = all_kernels()["softmax"]
+    sizes = spec.resolve({"cols": 128})               # defaults, overridden and checked
+    module = spec.build(sizes)
+    inputs = spec.make_inputs(sizes, np.random.default_rng(0))
+    expected = spec.golden(inputs, sizes, target, "mxfp8")    # {output name: array}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.target import Target
+
+#: A kernel's sizes: parameter name -> value (ints, and bools for flags such as `bias`).
+Sizes = Mapping[str, int]
+#: Inputs by argument name: arrays for tensors, floats for f32 scalar arguments.
+Inputs = Mapping[str, np.ndarray | float]
+
+
+class KernelSizeError(ValueError):
+    """Sizes a kernel does not have or cannot be built with."""
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    name: str
+    summary: str
+    """One line: what the kernel computes."""
+    sizes: Sizes
+    """The default sizes, every parameter `build` takes."""
+    build_module: Callable[..., ModuleOp]
+    """`build_module(**sizes)`: the kernel's tile IR (ValueError for impossible sizes)."""
+    make_inputs: Callable[[Sizes, np.random.Generator], dict[str, np.ndarray | float]]
+    """Seeded inputs for the sizes: every input tensor and f32 scalar argument."""
+    golden: Callable[[Inputs, Sizes, Target, HbmFormat], dict[str, np.ndarray]]
+    """The expected value of every output tensor, at the machine's rounding points."""
+
+    def resolve(self, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
+        """The default sizes with `overrides` applied; KernelSizeError for unknown names."""
+        overrides = dict(overrides or {})
+        if unknown := sorted(set(overrides) - set(self.sizes)):
+            raise KernelSizeError(
+                f"{self.name} has no size {', '.join(unknown)} (sizes: "
+                f"{', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
+            )
+        return {**self.sizes, **overrides}
+
+    def build(self, sizes: Sizes) -> ModuleOp:
+        """The tile IR for `sizes` (KernelSizeError when the kernel cannot have them)."""
+        try:
+            return self.build_module(**sizes)
+        except ValueError as error:
+            raise KernelSizeError(str(error)) from None
