@@ -98,5 +98,6 @@ SPECS = (
             target,
             hbm_format,
         ),
+        test_sizes=({"rows": 64, "hidden": 256}, {"rows": 128, "hidden": 1024}),
     ),
 )

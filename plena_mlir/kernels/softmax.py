@@ -64,5 +64,6 @@ SPECS = (
             "x": rng.normal(0.0, 3.0, (sizes["rows"], sizes["cols"])).astype(np.float32)
         },
         golden=lambda inputs, sizes, target, hbm_format: golden(inputs, target, hbm_format),
+        test_sizes=({"rows": 128, "cols": 192},),
     ),
 )

@@ -46,6 +46,8 @@ class KernelSpec:
     """Seeded inputs for the sizes: every input tensor and f32 scalar argument."""
     golden: Callable[[Inputs, Sizes, Target, HbmFormat], dict[str, np.ndarray]]
     """The expected value of every output tensor, at the machine's rounding points."""
+    test_sizes: tuple[Sizes, ...] = ()
+    """Further sizes the e2e tests run besides the defaults (overrides of the defaults)."""
 
     def resolve(self, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
         """The default sizes with `overrides` applied; KernelSizeError for unknown names."""

@@ -9,30 +9,19 @@ H_STORE_V does, so the two must agree to one MX step of the stored value.
 import numpy as np
 import pytest
 
+from plena_mlir.compare import compare
 from plena_mlir.interp.numerics import hbm_input
 from plena_mlir.kernels import rmsnorm, softmax
 from plena_mlir.pipeline import compile_kernel
 from plena_mlir.runner import run_kernel
 
-BF16_ULP = 2.0**-7  # relative spacing of bf16 values
-#: fp32 HBM: a few bf16 ulps of the value.  MXFP8: one E4M3 step (3 mantissa bits).
-RELATIVE_TOLERANCE = {"fp32": 4 * BF16_ULP, "mxfp8": 2.0**-3}
-
 
 def assert_matches(actual: np.ndarray, golden: np.ndarray, hbm_format: str) -> None:
-    """Element by element: |actual - golden| <= tol * max(|golden|, tiny)."""
-    assert actual.shape == golden.shape
-    error = np.abs(actual.astype(np.float64) - golden.astype(np.float64))
-    scale = np.maximum(np.abs(golden.astype(np.float64)), 2.0**-14)
-    bad = error > RELATIVE_TOLERANCE[hbm_format] * scale
-    if bad.any() or not np.isfinite(actual).all():
-        ranked = np.where(np.isfinite(error), error, np.inf)
-        worst = np.unravel_index(np.argmax(ranked), error.shape)
-        pytest.fail(
-            f"{int(bad.sum())} of {error.size} elements differ ({hbm_format} HBM): max error "
-            f"{error.max():.3g}, mean {error.mean():.3g}, worst at {tuple(map(int, worst))}: "
-            f"got {actual[worst]}, golden {golden[worst]}"
-        )
+    """Every element within `plena_mlir.compare`'s tolerance; the failure gives max/mean
+    error and the worst index."""
+    result = compare(actual, golden, hbm_format)
+    if not result.passed:
+        pytest.fail(result.describe())
 
 
 @pytest.mark.parametrize("hbm_format", ["fp32", "mxfp8"])
