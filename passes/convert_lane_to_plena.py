@@ -13,8 +13,8 @@ kernel's interface stays on the module for the host:
                     fpram_arguments = {eps = 32}}
 
 and the constant pool (`plena.fpram_pool`) gains the seeds the reductions need (-inf, 0.0).
-How each op lowers: `plena_mlir/lowering/` (kernel.py, dma.py, vector.py, scalar.py).
-Not supported yet (a diagnostic naming the op): a lane axis, `tile.gemm`, VRAM fills, copies
+How each op lowers: `plena_mlir/lowering/` (kernel.py, dma.py, vector.py, scalar.py, gemm.py).
+Not supported yet (a diagnostic naming the op): a lane axis, VRAM fills, copies
 other than HBM <-> VRAM and HBM -> MRAM.
 """
 
@@ -33,6 +33,7 @@ from xdsl.utils.exceptions import DiagnosticException
 from plena_mlir.fpram_pool import FpramPool
 from plena_mlir.lowering.dma import lower_copy
 from plena_mlir.lowering.emitter import Emitter
+from plena_mlir.lowering.gemm import lower_gemm
 from plena_mlir.lowering.kernel import KernelLowering
 from plena_mlir.lowering.scalar import SCALAR_OPS, lower_scalar
 from plena_mlir.lowering.vector import VECTOR_OPS, lower_vector
@@ -50,9 +51,7 @@ def lower_tile_op(lowering: KernelLowering, op: Operation) -> None:
     elif isinstance(op, SCALAR_OPS):
         lower_scalar(lowering, op)
     elif isinstance(op, GemmOp):
-        raise DiagnosticException(
-            "convert-lane-to-plena: tile.gemm is not yet supported by convert-lane-to-plena"
-        )
+        lower_gemm(lowering, op)
     else:
         raise DiagnosticException(
             f"convert-lane-to-plena: {op.name} is not supported in a tile.kernel body"

@@ -5,19 +5,28 @@
 
 Each operand names the role of each of its dimensions: M (rows of the result), K (the
 contracted dimension), N (columns of the result).  The roles say which operand is
-transposed; which instruction computes it (M_MM, M_TMM, M_TMM_A, ...) is chosen later by
-`plena-select-gemm`, which reports the role combinations no instruction supports.
+transposed; which instruction computes it (M_MM, M_TMM, M_BTMM+lane-sum, ...) is chosen later
+by `plena-select-gemm`, which reports the role combinations no instruction supports, records
+its choice as the attribute `plena.gemm` and, for the forms that write partial products out
+first, adds a VRAM scratch buffer operand:
+
+    tile.gemm %c[m, n] = %a[m, k] * %b[n, k] scratch %s {plena.gemm = {...}} : ..., ...
 """
 
 from __future__ import annotations
-
-from typing import ClassVar
 
 from plena_mlir.dialects.tile.base import BufferEffects, TileOp
 from plena_mlir.dialects.tile.types import BufferType, MemorySpace
 from xdsl.dialects.builtin import StringAttr, UnitAttr
 from xdsl.ir import SSAValue
-from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, prop_def, traits_def
+from xdsl.irdl import (
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    opt_prop_def,
+    prop_def,
+    traits_def,
+)
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 
@@ -32,7 +41,9 @@ class GemmOp(TileOp):
         c[m, n] (+)= sum over k of a[m, k] * b[k, n]
 
     A is a VRAM buffer, B an MRAM buffer (the matrix unit reads its B operand from MRAM), C a
-    VRAM buffer distinct from A and B.
+    VRAM buffer distinct from A and B.  `scratch` (optional, added by plena-select-gemm) is a
+    VRAM buffer the chosen instruction form writes partial products to; its contents after
+    the op are undefined.
     """
 
     name = "tile.gemm"
@@ -40,6 +51,7 @@ class GemmOp(TileOp):
     c = operand_def(BufferType)
     a = operand_def(BufferType)
     b = operand_def(BufferType)
+    scratch = opt_operand_def(BufferType)
     c_roles = prop_def(StringAttr)
     a_roles = prop_def(StringAttr)
     b_roles = prop_def(StringAttr)
@@ -47,7 +59,9 @@ class GemmOp(TileOp):
 
     traits = traits_def(BufferEffects())
 
-    WRITTEN: ClassVar[tuple[str, ...]] = ("c",)
+    @property
+    def WRITTEN(self) -> tuple[str, ...]:  # noqa: N802 (the TileOp interface)
+        return ("c",) if self.scratch is None else ("c", "scratch")
 
     def __init__(
         self,
@@ -56,6 +70,7 @@ class GemmOp(TileOp):
         b: SSAValue,
         roles: str = "mk,kn->mn",
         accumulate: bool = False,
+        scratch: SSAValue | None = None,
     ):
         """`roles` in einsum notation: "mk,nk->mn" is C = A·Bᵀ."""
         inputs, c_roles = roles.split("->")
@@ -67,7 +82,9 @@ class GemmOp(TileOp):
         }
         if accumulate:
             properties["accumulate"] = UnitAttr()
-        super().__init__(operands=[c, a, b], properties=properties)
+        super().__init__(
+            operands=[c, a, b, [] if scratch is None else [scratch]], properties=properties
+        )
 
     @property
     def READ(self) -> tuple[str, ...]:
@@ -87,15 +104,23 @@ class GemmOp(TileOp):
         a, a_roles = _parse_operand_with_roles(parser)
         parser.parse_punctuation("*")
         b, b_roles = _parse_operand_with_roles(parser)
+        operands = [c, a, b]
+        if parser.parse_optional_keyword("scratch") is not None:
+            operands.append(parser.parse_unresolved_operand())
         attributes = parser.parse_optional_attr_dict()
         parser.parse_punctuation(":")
         types = parser.parse_comma_separated_list(Parser.Delimiter.NONE, parser.parse_type)
-        if len(types) != 3:
-            parser.raise_error(f"tile.gemm takes 3 types (c, a, b), got {len(types)}")
+        if len(types) != len(operands):
+            parser.raise_error(
+                f"tile.gemm takes {len(operands)} types (c, a, b"
+                f"{', scratch' if len(operands) == 4 else ''}), got {len(types)}"
+            )
+        resolved = [parser.resolve_operand(v, t) for v, t in zip(operands, types, strict=True)]
         op = cls(
-            *(parser.resolve_operand(v, t) for v, t in zip((c, a, b), types, strict=True)),
+            *resolved[:3],
             roles=f"{a_roles},{b_roles}->{c_roles}",
             accumulate=accumulate,
+            scratch=resolved[3] if len(resolved) == 4 else None,
         )
         op.attributes |= attributes
         return op
@@ -107,9 +132,12 @@ class GemmOp(TileOp):
         self._print_operand(printer, self.a, self.a_roles)
         printer.print_string(" * ")
         self._print_operand(printer, self.b, self.b_roles)
+        if self.scratch is not None:
+            printer.print_string(" scratch ")
+            printer.print_operand(self.scratch)
         printer.print_op_attributes(self.attributes)
         printer.print_string(" : ")
-        printer.print_list((self.c.type, self.a.type, self.b.type), printer.print_attribute)
+        printer.print_list((v.type for v in self.operands), printer.print_attribute)
 
     @staticmethod
     def _print_operand(printer: Printer, value: SSAValue, roles: StringAttr) -> None:
@@ -126,6 +154,10 @@ class GemmOp(TileOp):
             sizes[operand] = self._check_roles(operand, typ, roles)
         if self.c in (self.a, self.b):
             raise self.fail("c must be a buffer distinct from a and b")
+        if self.scratch is not None:
+            self.check_space("scratch", self.scratch, MemorySpace.VRAM)
+            if self.scratch in (self.a, self.b, self.c):
+                raise self.fail("scratch must be a buffer distinct from a, b and c")
         for role, first, second in (("k", "a", "b"), ("m", "a", "c"), ("n", "b", "c")):
             if sizes[first][role] != sizes[second][role]:
                 raise self.fail(

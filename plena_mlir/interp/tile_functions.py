@@ -33,6 +33,30 @@ from plena_mlir.dialects.tile import (
 )
 from plena_mlir.dialects.tile.types import format_shape
 from plena_mlir.interp.numerics import Numerics, Place
+from plena_mlir.lowering.gemm_forms import (
+    Form,
+    GemmFormError,
+    GemmShape,
+    parse_roles,
+    select_form,
+)
+from plena_mlir.lowering.gemm_numerics import gemm_result
+from plena_mlir.passes.select_gemm import chosen_form
+
+
+def _machine_form(
+    op: GemmOp, c_shape: tuple[int, ...], k: int, numerics: Numerics
+) -> Form | None:
+    """The instruction form the compiled program computes `op` with (None: roles no form
+    computes, which compilation rejects)."""
+    if (form := chosen_form(op)) is not None:
+        return form
+    try:
+        transposed_b = parse_roles(op.a_roles.data, op.b_roles.data, op.c_roles.data)
+    except GemmFormError:
+        return None
+    shape = GemmShape(c_shape[0], c_shape[1], k, transposed_b, op.accumulate is not None)
+    return select_form(shape, numerics.target)[0].form
 
 
 def _values(op: Operation, args: PythonValues) -> dict[SSAValue, Any]:
@@ -131,10 +155,18 @@ class TileFunctions(InterpreterFunctions):
     # matrix ---------------------------------------------------------------------------------
     @impl(GemmOp)
     def run_gemm(self, interpreter: Interpreter, op: GemmOp, args: PythonValues):
-        """The product accumulates exactly and rounds once (the f32 accumulator, then bf16 at
-        the write); `+=` adds the written product to C like a V_ADD_VV."""
+        """Exact mode: the exact product.  Rounded mode: what the instruction form
+        plena-select-gemm chooses (or recorded on the op) leaves in C (`gemm_result`: the
+        f32 accumulator rounded once to bf16, or the lane-sum forms' bf16 lane partials
+        summed in bf16); `+=` adds the written product to C like a V_ADD_VV."""
         c, a, b = args
         numerics = self.numerics
+        form = _machine_form(op, c.shape, a.shape[1], numerics) if numerics.rounded else None
+        if form is not None:
+            transposed_b = op.b_roles.data == "nk"
+            old = c if op.accumulate is not None else None
+            c[...] = gemm_result(form, a, b, transposed_b, numerics.target, old)
+            return ()
         product = numerics.store(
             MemorySpace.VRAM,
             numerics.accumulate(np.einsum(op.einsum, a.astype(np.float64), b.astype(np.float64))),

@@ -1,8 +1,9 @@
-"""`linear`: C = A·Bᵀ + bias (B stored (N, K) as nn.Linear stores it), or C = A·B.
+"""`linear`: C = A·Bᵀ + bias (B stored (N, K) as nn.Linear stores it), or C = A·B + bias.
 
-One program instance computes a 64-row block of C: it loads its A panel (64 x K) a tile at a
-time, then for each 64-column block of C loads the B panel, multiplies over the whole K (one
-f32 accumulation) and adds the bias row.
+One program instance: A (m x k) is loaded into VRAM, B whole into MRAM, one `tile.gemm`
+computes C (plena-select-gemm tiles it over M, N and K and picks the instruction form, the
+lane-paired M_BTMM / M_BMM with a lane sum for these sizes), the bias row is added to every
+row and C is stored.
 """
 
 from collections.abc import Mapping
@@ -13,10 +14,13 @@ from xdsl.dialects.builtin import ModuleOp
 from plena_mlir.builder import KernelBuilder
 from plena_mlir.dialects.tile import MemorySpace
 from plena_mlir.interp.numerics import Numerics
+from plena_mlir.kernels.spec import KernelSpec
+from plena_mlir.lowering.gemm_forms import GemmShape, select_form
+from plena_mlir.lowering.gemm_numerics import gemm_result
 from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.target import DEFAULT_TARGET, Target
 
-T = 64  # tile edge
+T = 64  # M, N and K are whole tiles
 VRAM = MemorySpace.VRAM
 
 
@@ -25,29 +29,22 @@ def build(
 ) -> ModuleOp:
     if m % T or n % T or k % T:
         raise ValueError(f"linear: M, N, K ({m}, {n}, {k}) must be multiples of {T}")
-    with KernelBuilder("linear", grid={"block": m // T}) as kb:
+    with KernelBuilder("linear") as kb:
         a = kb.tensor("a", (m, k))
         b = kb.tensor("b", (n, k) if transpose_b else (k, n))
         bias_vector = kb.tensor("bias", (n,)) if bias else None
         c = kb.tensor("c", (m, n))
-        row0 = kb.axis("block") * T
-        a_panel = kb.alloc((T, k), name="a_panel")
-        b_panel = kb.alloc((T, k) if transpose_b else (k, T), "mram", name="b_panel")
-        acc = kb.alloc((T, T), name="acc")
-        for kk in kb.range(0, k, T, name="kk"):
-            kb.copy(a[row0, kk], a_panel[0, kk], src_sizes=(T, T))
-        for col0 in kb.range(0, n, T, name="col0"):
-            for kk in kb.range(0, k, T, name="kk"):
-                if transpose_b:
-                    kb.copy(b[col0, kk], b_panel[0, kk], src_sizes=(T, T))
-                else:
-                    kb.copy(b[kk, col0], b_panel[kk, 0], src_sizes=(T, T))
-            kb.gemm(acc, a_panel, b_panel, "mk,nk->mn" if transpose_b else "mk,kn->mn")
-            if bias_vector is not None:
-                bias_row = kb.alloc((1, T), name="bias_row")
-                kb.copy(bias_vector[col0], bias_row)
-                acc += bias_row
-            kb.copy(acc, c[row0, col0])
+        a_tile = kb.alloc((m, k), name="a_tile")
+        b_tile = kb.alloc((n, k) if transpose_b else (k, n), "mram", name="b_tile")
+        acc = kb.alloc((m, n), name="acc")
+        kb.copy(a[0, 0], a_tile)
+        kb.copy(b[0, 0], b_tile)
+        kb.gemm(acc, a_tile, b_tile, "mk,nk->mn" if transpose_b else "mk,kn->mn")
+        if bias_vector is not None:
+            bias_row = kb.alloc((1, n), name="bias_row")
+            kb.copy(bias_vector[0], bias_row)
+            acc += bias_row
+        kb.copy(acc, c[0, 0])
     return kb.module
 
 
@@ -57,12 +54,48 @@ def golden(
     target: Target = DEFAULT_TARGET,
     hbm_format: HbmFormat = "fp32",
 ) -> dict[str, np.ndarray]:
-    """The machine's result: bf16 A, f32 B (MRAM is not rounded), the product accumulated in
-    f32 and rounded to bf16 once, plus the bf16 bias rounded to bf16."""
+    """The machine's result: bf16 A, f32 B (MRAM is not rounded), the product as the form
+    plena-select-gemm picks computes it (`gemm_result`: the lane partials rounded to bf16
+    and summed in bf16), plus the bf16 bias, rounded to bf16."""
     num = Numerics("rounded", target, hbm_format)
-    a = num.store(VRAM, num.hbm_input(inputs["a"])).astype(np.float64)
-    b = num.hbm_input(inputs["b"]).astype(np.float64)
-    c = num.store(VRAM, num.accumulate(a @ (b.T if transpose_b else b)))
+    a = num.store(VRAM, num.hbm_input(inputs["a"]))
+    b = num.hbm_input(inputs["b"])
+    n = b.shape[0] if transpose_b else b.shape[1]
+    best, _ = select_form(GemmShape(a.shape[0], n, a.shape[1], transpose_b), target)
+    c = gemm_result(best.form, a, b, transpose_b, target)
     if "bias" in inputs:
         c = num.store(VRAM, c + num.store(VRAM, num.hbm_input(inputs["bias"])))
     return {"c": num.store("hbm", c)}
+
+
+def _inputs(sizes: Mapping[str, int], rng: np.random.Generator, transpose_b: bool):
+    m, n, k = sizes["m"], sizes["n"], sizes["k"]
+    inputs = {
+        "a": rng.standard_normal((m, k)).astype(np.float32),
+        "b": rng.standard_normal((n, k) if transpose_b else (k, n)).astype(np.float32),
+    }
+    if sizes["bias"]:
+        inputs["bias"] = rng.standard_normal(n).astype(np.float32)
+    return inputs
+
+
+def _spec(name: str, summary: str, transpose_b: bool) -> KernelSpec:
+    return KernelSpec(
+        name=name,
+        summary=summary,
+        sizes={"m": 128, "n": 128, "k": 128, "bias": True},
+        build_module=lambda **s: build(**s, transpose_b=transpose_b),
+        make_inputs=lambda sizes, rng: _inputs(sizes, rng, transpose_b),
+        golden=lambda inputs, sizes, target, fmt: golden(inputs, transpose_b, target, fmt),
+        test_sizes=(
+            {"m": 64, "n": 64, "k": 64, "bias": False},
+            {"m": 256, "n": 512, "k": 512},
+            {"m": 64, "n": 192, "k": 128},
+        ),
+    )
+
+
+SPECS = (
+    _spec("linear", "C = A·Bᵀ + bias, B stored (N, K) like nn.Linear's weight", True),
+    _spec("linear_no_transpose", "C = A·B + bias, B stored (K, N)", False),
+)

@@ -13,7 +13,10 @@ from xdsl.utils.exceptions import InterpretationError
 
 from plena_mlir.builder import KernelBuilder
 from plena_mlir.interp import KernelInputError, interpret_kernel
+from plena_mlir.lowering.gemm_forms import Form, GemmShape, select_form
+from plena_mlir.lowering.gemm_numerics import gemm_result
 from plena_mlir.sim.numerics import mx_quantize, round_bf16, round_fp16
+from plena_mlir.target import DEFAULT_TARGET
 
 RNG = np.random.default_rng(7)
 
@@ -194,17 +197,25 @@ def test_gemm_follows_the_roles(a_roles, b_roles, accumulate):
     np.testing.assert_allclose(out, product + c if accumulate else product, rtol=1e-13)
 
 
-def test_rounded_gemm_rounds_the_f32_product_once_and_keeps_mram_in_f32():
+def test_rounded_gemm_is_the_chosen_forms_result_and_keeps_mram_in_f32():
+    """Rounded mode computes what the compiled program does: the form plena-select-gemm
+    picks (here the M_BMM lane-sum form: bf16 lane partials summed in bf16)."""
     a = _tile(64, 128)
     b = RNG.standard_normal((128, 64)).astype(np.float32)  # not bf16: MRAM keeps it
     c = _tile()
+    form = select_form(GemmShape(64, 64, 128, transposed_b=False), DEFAULT_TARGET)[0].form
+    assert form is Form.BMM_LANE_SUM
     module = _gemm_kernel("mk,kn->mn", accumulate=False)
     out = interpret_kernel(module, "k", {"a": a, "b": b, "c": c}, mode="rounded")["c"]
-    np.testing.assert_array_equal(out, round_bf16((a @ b.astype(np.float64)).astype(np.float32)))
+    np.testing.assert_array_equal(out, gemm_result(form, a, b, False, DEFAULT_TARGET))
+    single_rounding = round_bf16((a @ b.astype(np.float64)).astype(np.float32))
+    # the bf16 lane partials and sums cost a few bf16 ulps of the magnitudes summed
+    magnitudes = np.abs(a) @ np.abs(b.astype(np.float64))
+    assert (np.abs(out - single_rounding) <= 4 * 2**-8 * magnitudes).all()
     module = _gemm_kernel("mk,kn->mn", accumulate=True)
     out = interpret_kernel(module, "k", {"a": a, "b": b, "c": c}, mode="rounded")["c"]
-    product = round_bf16((a @ b.astype(np.float64)).astype(np.float32))
-    np.testing.assert_array_equal(out, round_bf16(c.astype(np.float32) + product))
+    form = select_form(GemmShape(64, 64, 128, False, accumulate=True), DEFAULT_TARGET)[0].form
+    np.testing.assert_array_equal(out, gemm_result(form, a, b, False, DEFAULT_TARGET, c))
 
 
 def test_an_inferred_gemm_b_operand_is_mram():
