@@ -1,4 +1,4 @@
-"""`tile.copy` between HBM and VRAM/MRAM.
+"""`tile.copy` between HBM and VRAM/MRAM (copies between buffers: `onchip_copy.py`).
 
 The HBM side is a 2-D view of the tensor (`plena_mlir.layout.hbm_view`): SCALE is the
 tensor's scale offset, STRIDE the distance between the rows of the view, the address register
@@ -34,6 +34,7 @@ from plena_mlir.dialects.plena.vector_ops import V_AddVfOp
 from plena_mlir.dialects.tile import BufferType, CopyOp, MemorySpace, TensorType
 from plena_mlir.layout import MramLayout, VramLayout, buffer_layout, hbm_strides, hbm_view
 from plena_mlir.lowering.kernel import KernelLowering
+from plena_mlir.lowering.onchip_copy import lower_onchip_copy, staging_address
 
 
 def _fail(reason: str) -> DiagnosticException:
@@ -52,7 +53,7 @@ def lower_copy(lowering: KernelLowering, op: CopyOp) -> None:
     elif isinstance(src, BufferType) and isinstance(dst, TensorType):
         _hbm_vram(lowering, op, load=False)
     else:
-        raise _fail(f"{src} -> {dst} is not yet supported by convert-lane-to-plena")
+        lower_onchip_copy(lowering, op)
 
 
 class _HbmRegion:
@@ -133,7 +134,7 @@ def _hbm_vram(lowering: KernelLowering, op: CopyOp, load: bool) -> None:
     vram = lowering.buffer_address(buffer) + _buffer_start(lowering, op, buffer_side, layout)
     areg = hbm.set_state(lowering)
     block_step = layout.padded_rows * target.vlen
-    staging = (target.vram_rows - group) * target.vlen
+    staging = staging_address(lowering, group)
     dma = H_PrefetchVOp if load else H_StoreVOp
 
     def transfer(addresses: list[SSAValue]) -> None:

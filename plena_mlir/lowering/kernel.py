@@ -26,8 +26,11 @@ from xdsl.utils.exceptions import DiagnosticException
 from plena_mlir.dialects.plena.scalar_int_ops import S_AddIntOp, S_MulIntOp, S_SubIntOp
 from plena_mlir.dialects.tile import AllocOp, BufferType, KernelOp, TensorType
 from plena_mlir.fpram_pool import FpramPool
-from plena_mlir.lowering.emitter import Emitter
+from plena_mlir.lowering.emitter import Emitter, unroll_factor
 from plena_mlir.target import Target
+
+#: GP registers an unrolled loop leaves for constants and operands (`KernelLowering.unroll`).
+UNROLL_SPARE_REGISTERS = 4
 
 _INDEX_ARITHMETIC = {arith.AddiOp: S_AddIntOp, arith.SubiOp: S_SubIntOp, arith.MuliOp: S_MulIntOp}
 
@@ -81,6 +84,17 @@ class KernelLowering:
 
     def tensor_address(self, value: SSAValue) -> int:
         return self.hbm_addresses[self.tensor_names[value]]
+
+    def unroll(self, count: int, streams: int, largest_step: int = 0) -> int:
+        """How many copies of a small body one hardware iteration of a new `count`-iteration
+        loop at the current depth runs (`unroll_factor`), when `streams` addresses step in it:
+        1 unless the GP registers hold, besides a counter and an index for every open loop,
+        the new loop's counter, its `streams` carried addresses and one copy's
+        (register + offset) temporaries, with UNROLL_SPARE_REGISTERS to spare."""
+        pinned = 2 * self.emitter.loop_depth + 1 + streams
+        if pinned + streams + UNROLL_SPARE_REGISTERS > self.target.gp_registers - 1:
+            return 1
+        return unroll_factor(count, largest_step=largest_step)
 
     # structure --------------------------------------------------------------------------------
     def lower(self, lower_tile_op: Callable[[KernelLowering, Operation], None]) -> None:

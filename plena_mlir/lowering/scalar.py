@@ -8,13 +8,13 @@
                                   sources that are one element or an f32 value are loaded
                                   once, before the loop (so they are read before any write)
     tile.fill dst (fpram), v      S_LD_FP v, then S_ST_FP per entry
+    tile.fill dst (vram), v       `onchip_copy.lower_vram_fill`
 
-A VRAM fill is not supported yet (diagnostic).
+Entry loops run up to MAX_UNROLL entries per hardware iteration, each copy addressing its
+entry with the S_LD_FP / S_ST_FP immediate.
 """
 
 from __future__ import annotations
-
-from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.dialects.plena.scalar_fp_ops import (
     S_AddFpOp,
@@ -37,6 +37,7 @@ from plena_mlir.dialects.tile import (
     MemorySpace,
 )
 from plena_mlir.lowering.kernel import KernelLowering, buffer_type
+from plena_mlir.lowering.onchip_copy import lower_vram_fill
 from plena_mlir.lowering.vector import fp_source
 
 _FP_OPS = {
@@ -67,33 +68,34 @@ def lower_scalar(lowering: KernelLowering, op) -> None:
     fixed = {k: emitter.load_fp(address) for k, (address, step) in enumerate(sources) if not step}
     moving = [k for k, (_, step) in enumerate(sources) if step]
 
-    def entry(addresses: list) -> None:
+    def entry(addresses: list, offset: int) -> None:
         values = dict(fixed)
         for k, address in zip(moving, addresses[1:], strict=True):
-            values[k] = emitter.load_fp(address)
+            values[k] = emitter.load_fp(address, offset)
         result = emitter.value(make(*(values[k] for k in range(len(sources)))))
-        emitter.store_fp(result, addresses[0])
+        emitter.store_fp(result, addresses[0], offset * dst_step)
 
-    emitter.strided_loop(
+    emitter.offset_loop(
         entries,
         [dst, *(sources[k][0] for k in moving)],
         [dst_step, *(1 for _ in moving)],
         entry,
+        lowering.unroll(entries, 1 + len(moving)),
     )
 
 
 def _fill(lowering: KernelLowering, op: FillOp) -> None:
     typ = buffer_type(op.dst)
-    if typ.space is not MemorySpace.FPRAM:
-        raise DiagnosticException(
-            f"convert-lane-to-plena: tile.fill of a {typ.space} buffer is not yet supported "
-            "(only fpram)"
-        )
+    if typ.space is MemorySpace.VRAM:
+        lower_vram_fill(lowering, op)
+        return
     emitter = lowering.emitter
     value = emitter.load_fp(emitter.const(lowering.fp_entry(op.value)))
-    emitter.strided_loop(
-        typ.get_shape()[0],
+    entries = typ.get_shape()[0]
+    emitter.offset_loop(
+        entries,
         [emitter.const(lowering.buffer_address(op.dst))],
         [1],
-        lambda a: emitter.store_fp(value, a[0]),
+        lambda a, offset: emitter.store_fp(value, a[0], offset),
+        lowering.unroll(entries, 1),
     )

@@ -79,29 +79,85 @@ class _Walk:
             self.bases.append(lowering.buffer_address(value))
             self.row_steps.append(0 if operand.rows == 1 and self.rows > 1 else operand.vlen)
             self.block_steps.append(operand.column_block_offset(1) if self.blocks > 1 else 0)
+        vlen = layout.vlen
+        # every operand is rows x blocks with no padding rows: one run of VRAM rows
+        self.contiguous = all(step == vlen for step in self.row_steps) and all(
+            step in (0, self.rows * vlen) for step in self.block_steps
+        )
 
     def _layout(self, value: SSAValue) -> VramLayout:
         layout = buffer_layout(buffer_type(value), self.lowering.target)
         assert isinstance(layout, VramLayout)
         return layout
 
-    def run(
-        self,
-        per_row: Callable[[list[SSAValue], list[SSAValue]], None],
-        extra_starts: list[SSAValue] = (),
-        extra_steps: list[int] = (),
-    ) -> None:
-        """for each row: per_row(VRAM row addresses, extra addresses stepped per row)."""
+    def _registers(self) -> list[SSAValue]:
         emitter = self.lowering.emitter
-        registers = {base: emitter.const(base) for base in self.bases}
-        starts = [registers[b] for b in self.bases] + list(extra_starts)
-        steps = self.row_steps + list(extra_steps)
+        return [emitter.const(base) for base in self.bases]
+
+    def each_row(self, body: Callable[[list[SSAValue]], None]) -> None:
+        """body(the addresses of one VLEN-wide row of every operand) for every row of every
+        column block: one loop over all of them when the operands are contiguous, else
+        column blocks outer and rows inner (a broadcast row stays put in the inner loop);
+        the innermost loop runs `unroll_factor` copies of the body per iteration."""
+        emitter = self.lowering.emitter
+        if self.contiguous:
+            count = self.rows * self.blocks
+            steps = [self.row_steps[0]] * len(self.bases)
+            unroll = self.lowering.unroll(count, len(set(self.bases)))
+            emitter.strided_loop(count, self._registers(), steps, body, unroll)
+            return
+        emitter.strided_loop(
+            self.blocks,
+            self._registers(),
+            self.block_steps,
+            lambda blocks: emitter.strided_loop(
+                self.rows, blocks, self.row_steps, body, self._unroll(self.rows, blocks)
+            ),
+        )
+
+    def each_row_of_blocks(
+        self,
+        per_row: Callable[[list[SSAValue], list[SSAValue], int], None],
+        fp_starts: list[SSAValue],
+        fp_steps: list[int],
+    ) -> None:
+        """for each row: per_row(VRAM row addresses of its first column block, FPRAM
+        registers, FPRAM offset) with the FPRAM operands element `row` at register + offset
+        (an immediate of S_LD_FP / S_ST_FP).  Rows run `unroll_factor` copies per hardware
+        iteration when there is one column block."""
+        emitter = self.lowering.emitter
         n = len(self.bases)
-        emitter.strided_loop(self.rows, starts, steps, lambda a: per_row(a[:n], a[n:]))
+        streams = len(set(self.bases)) + len(fp_starts)
+        unroll = self.lowering.unroll(self.rows, streams) if self.blocks == 1 else 1
+
+        def copy(registers: list[SSAValue], offset: int) -> None:
+            vram = registers[:n]
+            if offset:
+                steps = zip(vram, self.row_steps, strict=True)
+                vram = [emitter.add_const(r, offset * s) for r, s in steps]
+            per_row(vram, registers[n:], offset)
+
+        emitter.offset_loop(
+            self.rows,
+            self._registers() + list(fp_starts),
+            self.row_steps + list(fp_steps),
+            copy,
+            unroll,
+        )
+
+    def _unroll(self, count: int, registers: list[SSAValue], largest_step: int = 0) -> int:
+        """`KernelLowering.unroll` for a loop stepping the distinct `registers`."""
+        return self.lowering.unroll(count, len(set(registers)), largest_step)
 
     def blocks_of(self, rows: list[SSAValue], body: Callable[[list[SSAValue]], None]) -> None:
         """for each column block: body(the addresses of this row in that block)."""
-        self.lowering.emitter.strided_loop(self.blocks, rows, self.block_steps, body)
+        self.lowering.emitter.strided_loop(
+            self.blocks,
+            rows,
+            self.block_steps,
+            body,
+            self._unroll(self.blocks, rows, max(self.block_steps)),
+        )
 
 
 def lower_vector(lowering: KernelLowering, op) -> None:
@@ -109,11 +165,11 @@ def lower_vector(lowering: KernelLowering, op) -> None:
     if type(op) in _BINARY:
         make = _BINARY[type(op)]
         walk = _Walk(lowering, op.dst, [op.dst, op.lhs, op.rhs])
-        walk.run(lambda rows, _: walk.blocks_of(rows, lambda a: emitter.emit(make(*a, rmask=0))))
+        walk.each_row(lambda a: emitter.emit(make(*a, rmask=0)))
     elif type(op) in _UNARY:
         make = _UNARY[type(op)]
         walk = _Walk(lowering, op.dst, [op.dst, op.src])
-        walk.run(lambda rows, _: walk.blocks_of(rows, lambda a: emitter.emit(make(*a, rmask=0))))
+        walk.each_row(lambda a: emitter.emit(make(*a, rmask=0)))
     elif type(op) in _REDUCE:
         _reduce(lowering, op)
     else:
@@ -147,13 +203,16 @@ def _broadcast(lowering: KernelLowering, op) -> None:
         and walk.rows > 1
     )
     address, step = fp_source(lowering, scalar, op.scalar_index, per_row)
-    fixed = None if per_row else emitter.load_fp(address)
+    if not per_row:
+        f = emitter.load_fp(address)
+        walk.each_row(lambda a: emitter.emit(make(a[0], a[1], f)))
+        return
 
-    def row(rows: list[SSAValue], extra: list[SSAValue]) -> None:
-        f = emitter.load_fp(extra[0]) if per_row else fixed
+    def row(rows: list[SSAValue], fp: list[SSAValue], offset: int) -> None:
+        f = emitter.load_fp(fp[0], offset)
         walk.blocks_of(rows, lambda a: emitter.emit(make(a[0], a[1], f)))
 
-    walk.run(row, [address], [step])
+    walk.each_row_of_blocks(row, [address], [step])
 
 
 def _reduce(lowering: KernelLowering, op) -> None:
@@ -164,15 +223,18 @@ def _reduce(lowering: KernelLowering, op) -> None:
     seed = emitter.const(lowering.pool.slot(identity))
     accumulate = op.accumulate is not None
 
-    def row(rows: list[SSAValue], extra: list[SSAValue]) -> None:
-        start = emitter.load_fp(extra[0] if accumulate else seed)
+    def row(rows: list[SSAValue], fp: list[SSAValue], offset: int) -> None:
+        value = emitter.load_fp(fp[0], offset) if accumulate else emitter.load_fp(seed)
+        unroll = lowering.unroll(walk.blocks, 1)
 
-        def block(carried: list[SSAValue]) -> list[SSAValue]:
+        def blocks(carried: list[SSAValue]) -> list[SSAValue]:
             address, value = carried
-            result = emitter.value(make(value, address, rmask=0))
-            return [emitter.add_const(address, walk.block_steps[0]), result]
+            for _ in range(unroll):
+                value = emitter.value(make(value, address, rmask=0))
+                address = emitter.add_const(address, walk.block_steps[0])
+            return [address, value]
 
-        _, result = emitter.loop(walk.blocks, [rows[0], start], block)
-        emitter.store_fp(result, extra[0])
+        _, value = emitter.loop(walk.blocks // unroll, [rows[0], value], blocks)
+        emitter.store_fp(value, fp[0], offset)
 
-    walk.run(row, [acc], [step])
+    walk.each_row_of_blocks(row, [acc], [step])

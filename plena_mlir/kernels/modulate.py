@@ -1,0 +1,58 @@
+"""`modulate`: adaLN modulation y = (1 + scale) * x + shift, element-wise over rows x
+(heads * head_dim), with `scale` and `shift` one value per column (broadcast over the rows).
+
+The published kernel takes `scale + 1` from the host; this one takes `scale` and adds the 1
+on chip, once per instance on the one-row scale vector:
+
+    s = scale + 1;  t = x * s;  t = t + shift
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from plena_mlir.kernels import elementwise
+from plena_mlir.kernels.elementwise import VRAM
+from plena_mlir.kernels.spec import KernelSpec
+from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.target import DEFAULT_TARGET, Target
+
+
+def build(rows: int = 128, heads: int = 8, head_dim: int = 16) -> ModuleOp:
+    cols = elementwise.columns("modulate", rows, heads, head_dim)
+
+    def compute(k, b):
+        x, scale, shift = b["x"], b["scale"], b["shift"]
+        scale += 1.0
+        x *= scale
+        x += shift
+        return x
+
+    return elementwise.build("modulate", rows, cols, ["x"], ["scale", "shift"], compute)
+
+
+def golden(
+    inputs: Mapping[str, np.ndarray],
+    target: Target = DEFAULT_TARGET,
+    hbm_format: HbmFormat = "fp32",
+) -> dict[str, np.ndarray]:
+    """The machine's result: bf16 1 + scale, bf16 product, bf16 sum."""
+    n, v = elementwise.loaded(inputs, target, hbm_format)
+    scale = n.store(VRAM, v["scale"] + n.fp(1.0))
+    y = n.store(VRAM, n.store(VRAM, v["x"] * scale) + v["shift"])
+    return {"y": n.store("hbm", y)}
+
+
+SPECS = (
+    KernelSpec(
+        name="modulate",
+        summary="y = (1 + scale) * x + shift, scale and shift per column, over rows x "
+        "(heads * head_dim)",
+        sizes=elementwise.SIZES,
+        build_module=build,
+        make_inputs=elementwise.make_inputs(["x"], ["scale", "shift"]),
+        golden=lambda inputs, sizes, target, hbm_format: golden(inputs, target, hbm_format),
+        test_sizes=({"rows": 64, "heads": 4, "head_dim": 64}, {"rows": 192, "heads": 16}),
+    ),
+)

@@ -1,0 +1,203 @@
+"""`tile.copy` between on-chip buffers, and `tile.fill` of a VRAM buffer.
+
+A VRAM side is a rows x cols region of a buffer (column-block major, `plena_mlir.layout`)
+whose column offset is a static multiple of VLEN and whose row offset is static or an index
+value; an FPRAM side is n consecutive entries from a static or dynamic offset, in the
+row-major order of the other side.  Per VLEN-wide row of the VRAM region (column blocks
+outer, rows inner, small bodies unrolled):
+
+    vram -> vram     V_ADD_VF dst_row, src_row, f0              (x + 0: bf16 in, bf16 out)
+    vram -> fpram    S_MAP_FP_V fpram + r*cols + b*VLEN, row     (V entries, fp16)
+    fpram -> vram    S_MAP_V_FP row, fpram + r*cols + b*VLEN     (V lanes, bf16)
+    fpram -> fpram   S_LD_FP, S_ST_FP per entry
+    tile.fill vram   zero BLEN staging rows with M_MM_WO (the matrix accumulator is zero
+                     between tile ops: reset clears it and every gemm drains it), then
+                     V_ADD_VF row, zero_row, value for every row (whatever the buffer held
+                     before, inf or NaN included)
+
+A VRAM row instruction writes all VLEN lanes: a region narrower than its column blocks must
+end at its buffer's last column (the extra lanes are padding), and an FPRAM destination needs
+whole rows (cols a multiple of VLEN); anything else is a DiagnosticException naming the op.
+"""
+
+from __future__ import annotations
+
+from xdsl.ir import SSAValue
+from xdsl.utils.exceptions import DiagnosticException
+
+from plena_mlir.dialects.plena import FpRegisterType, GetRegisterOp
+from plena_mlir.dialects.plena.matrix_ops import M_MmWoOp
+from plena_mlir.dialects.plena.scalar_fp_ops import S_MapFpVOp, S_MapVFpOp
+from plena_mlir.dialects.plena.vector_ops import V_AddVfOp
+from plena_mlir.dialects.tile import CopyOp, FillOp, MemorySpace
+from plena_mlir.layout import VramLayout, buffer_layout
+from plena_mlir.lowering.kernel import KernelLowering, buffer_type
+
+VRAM, FPRAM = MemorySpace.VRAM, MemorySpace.FPRAM
+
+
+def _fail(op_name: str, reason: str) -> DiagnosticException:
+    return DiagnosticException(f"convert-lane-to-plena: {op_name}: {reason}")
+
+
+def staging_address(lowering: KernelLowering, rows: int) -> int:
+    """The element address of `rows` VRAM rows at the top of VRAM that lowerings use as
+    scratch within one tile op (the DMA stages short loads there)."""
+    target = lowering.target
+    return (target.vram_rows - rows) * target.vlen
+
+
+class _VramRegion:
+    """The VRAM side of a copy: rows x cols from (row0, col0) of a buffer."""
+
+    def __init__(self, lowering: KernelLowering, op: CopyOp, side: str):
+        value = getattr(op, side)
+        layout = buffer_layout(buffer_type(value), lowering.target)
+        assert isinstance(layout, VramLayout)
+        extent = op.extent(side)
+        assert extent is not None
+        self.layout, (self.rows, self.cols) = layout, extent
+        row, col = op.offsets(side) if op.is_sliced(side) else (0, 0)
+        if not isinstance(col, int) or col % layout.vlen:
+            raise _fail(
+                "tile.copy",
+                f"the column offset of the VRAM {side} must be a static multiple of VLEN = "
+                f"{layout.vlen} (the vector unit cannot shift lanes)",
+            )
+        emitter = lowering.emitter
+        start = lowering.buffer_address(value) + layout.column_block_offset(col // layout.vlen)
+        if isinstance(row, int):
+            self.start = emitter.const(start + row * layout.vlen)
+        else:
+            offset = emitter.mul(lowering.index(row), emitter.const(layout.vlen))
+            self.start = emitter.add(emitter.const(start), offset)
+        self.partial = self.cols % layout.vlen != 0
+        self.ends_buffer = col + self.cols == layout.cols
+        self.blocks = -(-self.cols // layout.vlen)
+        self.block_step = layout.padded_rows * layout.vlen
+
+
+def _fpram_start(lowering: KernelLowering, op: CopyOp, side: str) -> SSAValue:
+    emitter = lowering.emitter
+    start = emitter.const(lowering.buffer_address(getattr(op, side)))
+    if op.is_sliced(side) and op.offsets(side)[0] != 0:
+        start = emitter.add(start, lowering.index(op.offsets(side)[0]))
+    return start
+
+
+def lower_onchip_copy(lowering: KernelLowering, op: CopyOp) -> None:
+    spaces = (buffer_type(op.src).space, buffer_type(op.dst).space)
+    if spaces == (FPRAM, FPRAM):
+        _fpram_to_fpram(lowering, op)
+        return
+    if op.src == op.dst:
+        raise _fail("tile.copy", "a copy within one buffer is not supported")
+    vram_side = "dst" if spaces[1] is VRAM else "src"
+    region = _VramRegion(lowering, op, vram_side)
+    if region.partial and vram_side == "dst" and not region.ends_buffer:
+        raise _fail(
+            "tile.copy",
+            f"a VRAM destination region of {region.cols} columns (not a multiple of VLEN = "
+            f"{region.layout.vlen}) must end at the buffer's last column: the vector unit "
+            "writes whole rows",
+        )
+    if spaces == (VRAM, VRAM):
+        _vram_to_vram(lowering, region, _VramRegion(lowering, op, "src"))
+    elif spaces == (VRAM, FPRAM):
+        if region.partial:
+            raise _fail(
+                "tile.copy",
+                f"VRAM -> FPRAM moves whole rows of VLEN = {region.layout.vlen} entries "
+                f"(S_MAP_FP_V); a region of {region.cols} columns would overwrite the entries "
+                "that follow",
+            )
+        _vram_fpram(lowering, region, _fpram_start(lowering, op, "dst"), to_fpram=True)
+    else:
+        _vram_fpram(lowering, region, _fpram_start(lowering, op, "src"), to_fpram=False)
+
+
+def _vram_to_vram(lowering: KernelLowering, dst: _VramRegion, src: _VramRegion) -> None:
+    emitter = lowering.emitter
+    f0 = emitter.value(GetRegisterOp(FpRegisterType.from_name("f0")))
+    vlen = dst.layout.vlen
+    emitter.strided_loop(
+        dst.blocks,
+        [dst.start, src.start],
+        [dst.block_step, src.block_step],
+        lambda blocks: emitter.strided_loop(
+            dst.rows,
+            blocks,
+            [vlen, vlen],
+            lambda rows: emitter.emit(V_AddVfOp(rows[0], rows[1], f0, rmask=0)),
+            lowering.unroll(dst.rows, 2),
+        ),
+    )
+
+
+def _vram_fpram(
+    lowering: KernelLowering, region: _VramRegion, fpram: SSAValue, to_fpram: bool
+) -> None:
+    emitter = lowering.emitter
+    vlen = region.layout.vlen
+
+    def block(addresses: list[SSAValue], offset: int) -> None:
+        vram, entries = addresses
+        if to_fpram:
+            emitter.emit(S_MapFpVOp(entries, vram, imm=offset * vlen))
+        else:
+            emitter.emit(S_MapVFpOp(vram, entries, imm=offset * vlen))
+
+    emitter.strided_loop(
+        region.rows,
+        [region.start, fpram],
+        [vlen, region.cols],
+        lambda rows: emitter.offset_loop(
+            region.blocks,
+            [rows[0], rows[1]],
+            [region.block_step, 0],
+            lambda addresses, offset: block(
+                [emitter.add_const(addresses[0], offset * region.block_step), addresses[1]],
+                offset,
+            ),
+            region.blocks,
+        ),
+    )
+
+
+def _fpram_to_fpram(lowering: KernelLowering, op: CopyOp) -> None:
+    emitter = lowering.emitter
+    extent = op.extent("dst")
+    assert extent is not None
+    entries = extent[0]
+    src, dst = _fpram_start(lowering, op, "src"), _fpram_start(lowering, op, "dst")
+    emitter.offset_loop(
+        entries,
+        [src, dst],
+        [1, 1],
+        lambda a, offset: emitter.store_fp(emitter.load_fp(a[0], offset), a[1], offset),
+        lowering.unroll(entries, 2),
+    )
+
+
+def lower_vram_fill(lowering: KernelLowering, op: FillOp) -> None:
+    """tile.fill of a VRAM buffer (module docstring)."""
+    emitter, target = lowering.emitter, lowering.target
+    layout = buffer_layout(buffer_type(op.dst), target)
+    assert isinstance(layout, VramLayout)
+    blen, vlen = target.blen, target.vlen
+    zero = emitter.const(staging_address(lowering, blen))
+    for lane in range(0, vlen, blen):
+        emitter.emit(M_MmWoOp(zero, emitter.zero(), imm=lane))
+    value = emitter.load_fp(emitter.const(lowering.fp_entry(op.value)))
+    emitter.strided_loop(
+        layout.column_blocks,
+        [emitter.const(lowering.buffer_address(op.dst))],
+        [layout.padded_rows * vlen],
+        lambda blocks: emitter.strided_loop(
+            layout.rows,
+            blocks,
+            [vlen],
+            lambda rows: emitter.emit(V_AddVfOp(rows[0], zero, value, rmask=0)),
+            lowering.unroll(layout.rows, 1),
+        ),
+    )
