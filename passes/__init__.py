@@ -31,6 +31,21 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertLaneToPlenaPass
 
+    def get_expand_lanes() -> type[ModulePass]:
+        from plena_mlir.passes.expand_lanes import ExpandLanesPass
+
+        return ExpandLanesPass
+
+    def get_assign_layout() -> type[ModulePass]:
+        from plena_mlir.passes.assign_layout import AssignLayoutPass
+
+        return AssignLayoutPass
+
+    def get_select_gemm() -> type[ModulePass]:
+        from plena_mlir.passes.select_gemm import SelectGemmPass
+
+        return SelectGemmPass
+
     def get_compile() -> type[ModulePass]:
         from plena_mlir.pipeline import CompilePass
 
@@ -43,4 +58,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "plena-infer-memory": get_infer_memory,
         "plena-allocate-memory": get_allocate_memory,
         "plena-optimize-scalar": get_optimize_scalar,
+        "plena-select-gemm": get_select_gemm,
+        "plena-expand-lanes": get_expand_lanes,
+        "plena-assign-layout": get_assign_layout,
     }

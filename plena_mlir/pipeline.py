@@ -1,12 +1,16 @@
 """`plena-compile`: a `tile` kernel -> an allocated `plena` program, and `compile_kernel`.
 
     plena-opt softmax.mlir -p plena-compile -t plena-asm
+    plena-opt softmax.mlir -p plena-compile --print-between-passes
 
-runs COMPILE_PIPELINE (the passes that exist today; plena-expand-lanes, plena-assign-layout
-and plena-select-gemm will join it):
+runs COMPILE_PIPELINE, in this order (docs/passes.md, "Pipeline"):
 
-    plena-infer-memory, plena-allocate-memory, convert-lane-to-plena,
-    plena-optimize-scalar, plena-allocate-registers
+    plena-infer-memory, plena-expand-lanes, plena-assign-layout, plena-select-gemm,
+    plena-allocate-memory, convert-lane-to-plena, plena-optimize-scalar,
+    plena-allocate-registers
+
+plena-opt expands the name `plena-compile` into that list (`expand_compile`), so the IR is
+verified, and with --print-between-passes printed, after every stage.
 
 From Python, `compile_kernel(module)` runs the same passes on a copy of the module and
 returns a `CompiledKernel`: the program as instructions, the HBM address of every tensor
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects.builtin import DictionaryAttr, Float32Type, ModuleOp
 from xdsl.passes import ModulePass
+from xdsl.utils.arg_spec import parse_pipeline
 from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.backend.emit import module_instructions
@@ -30,24 +35,44 @@ from plena_mlir.fpram_pool import FpramPool
 from plena_mlir.isa.instruction import Instruction
 from plena_mlir.passes.allocate_memory import AllocateMemoryPass
 from plena_mlir.passes.allocate_registers import AllocateRegistersPass
+from plena_mlir.passes.assign_layout import AssignLayoutPass
 from plena_mlir.passes.convert_lane_to_plena import KERNEL_ATTR_NAME, ConvertLaneToPlenaPass
+from plena_mlir.passes.expand_lanes import ExpandLanesPass
 from plena_mlir.passes.infer_memory import InferMemoryPass
 from plena_mlir.passes.optimize_scalar import OptimizeScalarPass
+from plena_mlir.passes.select_gemm import SelectGemmPass
 from plena_mlir.target import Target
-
-#: The pass pipeline of `plena-compile`, as a `plena-opt -p` string.
-COMPILE_PIPELINE = (
-    "plena-infer-memory,plena-allocate-memory,convert-lane-to-plena,"
-    "plena-optimize-scalar,plena-allocate-registers"
-)
 
 _PASSES: tuple[ModulePass, ...] = (
     InferMemoryPass(),
+    ExpandLanesPass(),
+    AssignLayoutPass(),
+    SelectGemmPass(),
     AllocateMemoryPass(),
     ConvertLaneToPlenaPass(),
     OptimizeScalarPass(),
     AllocateRegistersPass(),
 )
+
+#: The pass pipeline of `plena-compile`, as a `plena-opt -p` string.
+COMPILE_PIPELINE = ",".join(compile_pass.name for compile_pass in _PASSES)
+
+
+def expand_compile(pipeline: str) -> str:
+    """The `-p` pipeline `pipeline` with each `plena-compile` replaced by COMPILE_PIPELINE
+    (DiagnosticException when it is given options: it has none)."""
+    specs = list(parse_pipeline(pipeline))
+    if all(spec.name != CompilePass.name for spec in specs):
+        return pipeline
+    expanded = []
+    for spec in specs:
+        if spec.name != CompilePass.name:
+            expanded.append(str(spec))
+        elif spec.parameters:
+            raise DiagnosticException(f"{CompilePass.name} takes no options, got {spec}")
+        else:
+            expanded.append(COMPILE_PIPELINE)
+    return ",".join(expanded)
 
 
 @dataclass(frozen=True)

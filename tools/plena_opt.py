@@ -4,6 +4,10 @@
     plena-opt program.asm                       # import assembly into the plena dialect
     plena-opt program.asm -t plena-bin          # assemble
 
+`-p plena-compile` is expanded into the passes of the compile pipeline
+(`plena_mlir.pipeline.COMPILE_PIPELINE`), so the IR is verified after each of them and
+`--print-between-passes` shows every stage.
+
 Inputs are `.mlir` or `.asm` (by extension, or `-f asm`).  Assembly is parsed for the target
 given by `--plena-target` (a preset name or a plena_settings.toml; default plena-tvm), which
 is then recorded on the module as `plena.target`.  Bad input (assembly syntax, verifier
@@ -59,6 +63,17 @@ class PlenaOptMain(xDSLOptMain):
             help="target of .asm input: a preset name or a plena_settings.toml (default "
             "plena-tvm); recorded as the module's plena.target attribute",
         )
+
+    def setup_pipeline(self) -> None:
+        """The `-p` pipeline with `plena-compile` expanded into its passes."""
+        from plena_mlir.pipeline import expand_compile
+
+        try:
+            self.args.passes = expand_compile(self.args.passes)
+        except DiagnosticException as e:
+            print(f"plena-opt: error: {e}", file=sys.stderr)
+            sys.exit(1)
+        super().setup_pipeline()
 
     def parse_asm(self, stream: IO[bytes]) -> ModuleOp:
         """The `asm` frontend: PLENA assembly -> a module of plena ops."""

@@ -11,6 +11,7 @@ memory space, types.py) and works on them with destination-passing ops: data mov
 
 from plena_mlir.dialects.tile.base import BufferEffects, OperandListSyntax, TileOp
 from plena_mlir.dialects.tile.kernel_ops import KernelOp
+from plena_mlir.dialects.tile.layouts import LAYOUT_ATTRS
 from plena_mlir.dialects.tile.matrix_ops import GemmOp
 from plena_mlir.dialects.tile.memory_ops import AllocOp, CopyOp, FillOp
 from plena_mlir.dialects.tile.scalar_ops import (
@@ -50,7 +51,7 @@ from xdsl.ir import Dialect
 
 TILE_OPS = (KernelOp, AllocOp, CopyOp, FillOp, GemmOp, *VECTOR_OPS, *SCALAR_OPS)
 
-Tile = Dialect("tile", list(TILE_OPS), [TensorType, BufferType])
+Tile = Dialect("tile", list(TILE_OPS), [TensorType, BufferType, *LAYOUT_ATTRS])
 
 __all__ = [
     "TILE_OPS",
