@@ -250,7 +250,9 @@ def _place_tensors(kernel: KernelOp, target: Target) -> None:
         if isinstance(arg.type, TensorType)
     ]
     try:
-        addresses = hbm_addresses([typ for _, typ in tensors], target)
+        addresses = hbm_addresses(
+            [typ for _, typ in tensors], target, [f"%{name}" for name, _ in tensors]
+        )
     except LayoutError as e:
         raise DiagnosticException(f"tile.kernel @{kernel.sym_name.data}: {e}") from None
     kernel.attributes["hbm_addresses"] = DictionaryAttr(

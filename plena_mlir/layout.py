@@ -225,18 +225,27 @@ def hbm_footprint(typ: TensorType, target: Target) -> int:
     return image_footprint(typ.num_elements, target)
 
 
-def hbm_addresses(types: Sequence[TensorType], target: Target) -> list[int]:
+def hbm_addresses(
+    types: Sequence[TensorType], target: Target, names: Sequence[str] | None = None
+) -> list[int]:
     """The byte address of each tensor placed back to back from byte 0, in order: the same
-    addresses `build_hbm_image` gives the tensors.  LayoutError when they exceed HBM."""
+    addresses `build_hbm_image` gives the tensors.  LayoutError naming the first tensor
+    (by `names`, else by position) that ends past the end of HBM."""
     addresses = []
     address = 0
-    for typ in types:
+    for i, typ in enumerate(types):
         addresses.append(address)
-        address += hbm_footprint(typ, target)
-    if address > target.hbm_bytes:
-        raise LayoutError(
-            f"the tensors need {address} bytes of HBM, the target has only {target.hbm_bytes}"
-        )
+        footprint = hbm_footprint(typ, target)
+        if address + footprint > target.hbm_bytes:
+            name = names[i] if names is not None else f"#{i + 1}"
+            shape = "x".join(map(str, typ.get_shape()))
+            raise LayoutError(
+                f"tensor {name} ({shape}x{typ.element_type}) does not fit in HBM: placed at "
+                f"byte {address} and taking {footprint} bytes MX-packed, the tensors up to it "
+                f"need {address + footprint} bytes of HBM, the target has only "
+                f"{target.hbm_bytes}"
+            )
+        address += footprint
     return addresses
 
 

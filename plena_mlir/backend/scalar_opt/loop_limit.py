@@ -5,8 +5,9 @@ frame counts more than MAX_LOOP_INSTRUCTIONS since its C_LOOP_START or its last 
 C_LOOP_END that closes an iteration is counted in it.  So one iteration of a loop executes
 
     iteration(loop) = body(loop) + 1                       # + its C_LOOP_END
-    body(block)     = sum over its ops of: 1 per instruction, 2 per plena.li (the most it
-                      legalises to), 1 + count * iteration(inner) per nested loop
+    body(block)     = sum over its ops of: 1 per instruction, per plena.li the most
+                      instructions it legalises to (2 with a 16-bit imm2 field),
+                      1 + count * iteration(inner) per nested loop
 
 and every loop, outer loops included, needs iteration(loop) <= max_loop_instructions.
 """
@@ -17,31 +18,31 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block
 from xdsl.utils.exceptions import DiagnosticException
 
+from plena_mlir.backend.scalar_opt.immediates import most_constant_instructions
 from plena_mlir.dialects.plena import LoopOp, PlenaInstruction, target_of
 from plena_mlir.dialects.plena.pseudo_ops import LoadImmediateOp
-
-#: The most instructions one `plena.li` becomes (S_LUI_INT + S_ADDI_INT).
-MAX_CONSTANT_INSTRUCTIONS = 2
 
 
 def check_loop_instruction_limit(module: ModuleOp) -> None:
     """DiagnosticException naming the first loop (innermost first) one of whose iterations
     can execute more than the target's `max_loop_instructions`."""
-    limit = target_of(module).max_loop_instructions
-    _body_instructions(module.body.block, limit, ())
+    target = target_of(module)
+    _body_instructions(
+        module.body.block, target.max_loop_instructions, most_constant_instructions(target), ()
+    )
 
 
-def _body_instructions(block: Block, limit: int, path: tuple[int, ...]) -> int:
+def _body_instructions(block: Block, limit: int, per_constant: int, path: tuple[int, ...]) -> int:
     total = 0
     loops = 0
     for op in block.ops:
         if isinstance(op, PlenaInstruction):
             total += 1
         elif isinstance(op, LoadImmediateOp):
-            total += MAX_CONSTANT_INSTRUCTIONS
+            total += per_constant
         elif isinstance(op, LoopOp):
             loops += 1
-            body = _body_instructions(op.body.block, limit, (*path, loops))
+            body = _body_instructions(op.body.block, limit, per_constant, (*path, loops))
             if body + 1 > limit:
                 raise DiagnosticException(_message(op, (*path, loops), body, limit))
             total += 1 + op.count.value.data * (body + 1)
