@@ -1,0 +1,545 @@
+"""`plena-run`: compile a kernel, simulate it, check it against its golden, report the cost.
+
+    plena-run KERNEL [--size NAME=VALUE ...] [--NAME VALUE ...] [--scalar NAME=VALUE ...]
+              [--target NAME|TOML] [--hbm-format mxfp8|fp32] [--seed N] [--emit-asm FILE]
+              [--json]
+    plena-run FILE.mlir [--scalar NAME=VALUE ...] [same options]
+    plena-run --list [--json]
+
+KERNEL is a kernel of `plena_mlir.kernels` (`--list` shows them with their sizes).  Sizes
+start at the kernel's defaults; `--size rows=128 cols=192` or, per size, `--rows 128`
+override them (`-` and `_` are the same in names: `--q-blocks 2`, `--size q_blocks=2`; flags
+take true/false).  The kernel is built for the sizes, compiled with `compile_kernel`, given
+inputs from `spec.make_inputs` with `--seed` (default 0), run on the simulator with
+`run_kernel` (HBM in `--hbm-format`, default mxfp8 like the machine) and every output is
+compared with the kernel's golden by `plena_mlir.compare`.  `--scalar eps=1e-5` replaces the
+value of an f32 scalar argument.
+
+FILE.mlir holds one `tile.kernel` (in the generic or custom syntax).  Its sizes are the
+tensor shapes, so `--size` does not apply; every f32 scalar argument needs `--scalar`.  The
+tensors the kernel reads (a `tile.copy` source) get standard-normal float32 values from the
+seed, in argument order; the others start as zeros, as HBM does.  The reference is the tile
+interpreter in rounded mode (`interpret_kernel(..., mode="rounded")`, the same rounding
+points the goldens model), and every tensor the kernel writes is compared.
+
+The report: per output the comparison, then pass/fail, simulated cycles, the roofline lower
+bound (`plena_mlir.roofline`) and cycles / bound, dynamic and static instruction counts,
+compile and simulation time.  `--json` prints it as one object (keys: kernel, source, sizes,
+target, hbm_format, seed, passed, max_abs_error, mean_abs_error, outputs, cycles,
+dynamic_instructions, static_instructions, roofline_cycles, roofline_ratio, roofline,
+compile_seconds, simulate_seconds).  `--emit-asm FILE` writes the program's assembly (with
+the compiler's comments) before it runs; `plena-sim` runs it.
+
+Exit status: 0 when every output matches, 1 when one does not, 2 for bad input (unknown
+kernel or size, impossible sizes, unreadable or malformed .mlir, a compiler diagnostic, an
+aborted simulation), which is one `plena-run: error:` line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from plena_mlir.dialects import get_all_dialects
+from plena_mlir.dialects.plena import TARGET_ATTR_NAME, TargetAttr
+from plena_mlir.dialects.tile import CopyOp, KernelOp, TensorType
+from xdsl.context import Context
+from xdsl.dialects import get_all_dialects as get_xdsl_dialects
+from xdsl.dialects.builtin import Float32Type, ModuleOp
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+from plena_mlir.backend.targets import PlenaAsmTarget
+from plena_mlir.compare import Comparison, compare
+from plena_mlir.interp import interpret_kernel
+from plena_mlir.kernels import all_kernels
+from plena_mlir.kernels.spec import KernelSpec
+from plena_mlir.pipeline import CompiledKernel, compile_kernel
+from plena_mlir.roofline import Roofline, roofline
+from plena_mlir.runner import run_kernel
+from plena_mlir.sim.errors import MachineFault, SimulationError
+from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.sim.stats import Stats
+
+PROG = "plena-run"
+_BAD_INPUT = (ValueError, DiagnosticException, SimulationError, MachineFault)
+"""What the compiler, runner and simulator raise for inputs they cannot handle (the
+domain errors are ValueErrors: KernelSizeError, TargetError, LayoutError, IsaError ...)."""
+
+
+class CliError(Exception):
+    """Bad input: printed as one `plena-run: error:` line, exit status 2."""
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """One compiled, simulated and checked kernel."""
+
+    kernel: str
+    source: str
+    """"library" or the .mlir file's path."""
+    sizes: Mapping[str, object]
+    target: str
+    hbm_format: HbmFormat
+    seed: int
+    comparisons: Mapping[str, Comparison]
+    """Every output checked, by tensor name."""
+    stats: Stats
+    static_instructions: int
+    bound: Roofline
+    compile_seconds: float
+    simulate_seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.comparisons.values())
+
+    @property
+    def max_abs_error(self) -> float:
+        return max((c.max_abs_error for c in self.comparisons.values()), default=0.0)
+
+    @property
+    def mean_abs_error(self) -> float:
+        """Mean over the elements of every output."""
+        elements = sum(c.elements for c in self.comparisons.values())
+        total = sum(c.mean_abs_error * c.elements for c in self.comparisons.values())
+        return total / elements if elements else 0.0
+
+    @property
+    def roofline_ratio(self) -> float:
+        """Simulated cycles / the roofline lower bound."""
+        return self.stats.cycles / self.bound.cycles if self.bound.cycles else math.inf
+
+    def to_json(self) -> dict:
+        return {
+            "kernel": self.kernel,
+            "source": self.source,
+            "sizes": dict(self.sizes),
+            "target": self.target,
+            "hbm_format": self.hbm_format,
+            "seed": self.seed,
+            "passed": self.passed,
+            "max_abs_error": self.max_abs_error,
+            "mean_abs_error": self.mean_abs_error,
+            "outputs": {
+                name: {
+                    "passed": c.passed,
+                    "elements": c.elements,
+                    "bad_elements": c.bad_elements,
+                    "max_abs_error": c.max_abs_error,
+                    "mean_abs_error": c.mean_abs_error,
+                    "worst_index": list(c.worst_index),
+                }
+                for name, c in self.comparisons.items()
+            },
+            "cycles": self.stats.cycles,
+            "dynamic_instructions": self.stats.instructions,
+            "static_instructions": self.static_instructions,
+            "roofline_cycles": self.bound.cycles,
+            "roofline_ratio": self.roofline_ratio if self.bound.cycles else None,
+            "roofline": self.bound.to_json(),
+            "compile_seconds": self.compile_seconds,
+            "simulate_seconds": self.simulate_seconds,
+        }
+
+    def format_text(self) -> str:
+        setting = f"{self.target}, {self.hbm_format} HBM, seed {self.seed}"
+        lines = [f"{self.kernel} {format_sizes(self.sizes)} ({setting})"]
+        for name, c in self.comparisons.items():
+            lines.append(f"  {name}: {c.describe()}")
+        verdict = "PASS" if self.passed else "FAIL"
+        lines += [
+            f"result        {verdict}: max error {self.max_abs_error:.3g}, "
+            f"mean {self.mean_abs_error:.3g}",
+            f"cycles        {self.stats.cycles}",
+            f"roofline      {self.bound.cycles} ({self.bound.limit}-bound): "
+            f"{self.roofline_ratio:.2f}x the bound",
+            f"instructions  {self.stats.instructions} dynamic, "
+            f"{self.static_instructions} static",
+            f"time          compile {self.compile_seconds:.2f} s, "
+            f"simulate {self.simulate_seconds:.2f} s",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# running kernels
+# ---------------------------------------------------------------------------------------------
+
+
+def run_library_kernel(
+    spec: KernelSpec,
+    overrides: Mapping[str, int] | None = None,
+    *,
+    target: str | None = None,
+    hbm_format: HbmFormat = "mxfp8",
+    seed: int = 0,
+    scalars: Mapping[str, float] | None = None,
+    emit_asm: Path | None = None,
+) -> RunReport:
+    """Build `spec` with the default sizes and `overrides`, compile, simulate and compare
+    with its golden.  CliError for bad input."""
+    sizes = _checked(lambda: spec.resolve(overrides), "")
+    module = _checked(lambda: spec.build(sizes), "")
+    _set_target(module, target)
+    inputs = spec.make_inputs(sizes, np.random.default_rng(seed))
+    for name, value in (scalars or {}).items():
+        if not isinstance(inputs.get(name), float):
+            known = ", ".join(k for k, v in inputs.items() if isinstance(v, float)) or "none"
+            raise CliError(f"{spec.name} has no scalar argument {name} (scalars: {known})")
+        inputs[name] = value
+    simulated = _compile_and_run(module, inputs, hbm_format, emit_asm)
+    with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
+        expected = spec.golden(inputs, sizes, simulated.compiled.target, hbm_format)
+    comparisons = {
+        name: compare(simulated.outputs[name], value, hbm_format)
+        for name, value in expected.items()
+    }
+    return _report(spec.name, "library", sizes, module, simulated, comparisons, seed)
+
+
+def run_mlir_file(
+    path: Path,
+    *,
+    target: str | None = None,
+    hbm_format: HbmFormat = "mxfp8",
+    seed: int = 0,
+    scalars: Mapping[str, float] | None = None,
+    emit_asm: Path | None = None,
+) -> RunReport:
+    """Compile and simulate the tile kernel in `path`; compare every tensor it writes with
+    the tile interpreter's rounded result.  CliError for bad input."""
+    module = parse_mlir_file(path)
+    kernels = [op for op in module.walk() if isinstance(op, KernelOp)]
+    if len(kernels) != 1:
+        raise CliError(f"{path}: expected one tile.kernel, found {len(kernels)}")
+    kernel = kernels[0]
+    _set_target(module, target)
+    scalars = dict(scalars or {})
+    arguments = dict(zip((a.data for a in kernel.arg_names.data), kernel.arguments, strict=True))
+    scalar_names = [n for n, a in arguments.items() if isinstance(a.type, Float32Type)]
+    if unknown := sorted(set(scalars) - set(scalar_names)):
+        raise CliError(f"{path}: @{kernel.sym_name.data} has no scalar argument "
+                       f"{', '.join(unknown)} (scalars: {', '.join(scalar_names) or 'none'})")
+    if missing := [n for n in scalar_names if n not in scalars]:
+        raise CliError(f"{path}: give the scalar argument {', '.join(missing)} a value with "
+                       f"--scalar {missing[0]}=VALUE")
+    read, written = _tensor_use(kernel)
+    rng = np.random.default_rng(seed)
+    tensors = {
+        name: rng.standard_normal(arg.type.get_shape()).astype(np.float32)
+        for name, arg in arguments.items()
+        if name in read
+    }
+    simulated = _compile_and_run(module, {**tensors, **scalars}, hbm_format, emit_asm)
+    reference = _checked(
+        lambda: interpret_kernel(module, kernel.sym_name.data, tensors, mode="rounded",
+                                 hbm_format=hbm_format, **scalars),
+        "interpreter: ",
+    )
+    shapes = {
+        name: list(arg.type.get_shape())
+        for name, arg in arguments.items()
+        if isinstance(arg.type, TensorType)
+    }
+    comparisons = {
+        name: compare(simulated.outputs[name], reference[name], hbm_format)
+        for name in arguments
+        if name in written
+    }
+    return _report(kernel.sym_name.data, str(path), shapes, module, simulated, comparisons, seed)
+
+
+def parse_mlir_file(path: Path) -> ModuleOp:
+    """The verified module in `path`; CliError (one line) when it cannot be read or parsed."""
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise CliError(f"cannot read '{path}': {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path} is not a text file") from None
+    ctx = Context()
+    for name, factory in {**get_xdsl_dialects(), **get_all_dialects()}.items():
+        ctx.register_dialect(name, factory)
+    try:
+        module = Parser(ctx, text, str(path)).parse_module()
+        module.verify()
+    except ParseError as e:
+        raise CliError(f"{e.span.get_location()}: {e.msg}") from None
+    except DiagnosticException as e:
+        raise CliError(f"{path}: {_first_line(e)}") from None
+    return module
+
+
+@dataclass(frozen=True)
+class _Simulated:
+    """A kernel compiled and run, with the wall time of each step."""
+
+    compiled: CompiledKernel
+    outputs: dict[str, np.ndarray]
+    stats: Stats
+    hbm_format: HbmFormat
+    compile_seconds: float
+    simulate_seconds: float
+
+
+def _compile_and_run(
+    module: ModuleOp, inputs: Mapping, hbm_format: HbmFormat, emit_asm: Path | None
+) -> _Simulated:
+    start = time.perf_counter()
+    compiled = _checked(lambda: compile_kernel(module), "compile: ")
+    compile_seconds = time.perf_counter() - start
+    if emit_asm is not None:
+        try:
+            with emit_asm.open("w") as output:
+                PlenaAsmTarget().emit(Context(), compiled.module, output)
+        except OSError as e:
+            raise CliError(f"cannot write '{emit_asm}': {e.strerror}") from None
+    start = time.perf_counter()
+    outputs, stats = _checked(lambda: run_kernel(compiled, inputs, hbm_format), "simulation: ")
+    return _Simulated(compiled, outputs, stats, hbm_format, compile_seconds,
+                      time.perf_counter() - start)
+
+
+def _report(
+    kernel: str,
+    source: str,
+    sizes: Mapping[str, object],
+    module: ModuleOp,
+    simulated: _Simulated,
+    comparisons: Mapping[str, Comparison],
+    seed: int,
+) -> RunReport:
+    hbm_format = simulated.hbm_format
+    return RunReport(
+        kernel=kernel,
+        source=source,
+        sizes=sizes,
+        target=simulated.compiled.target.name,
+        hbm_format=hbm_format,
+        seed=seed,
+        comparisons=comparisons,
+        stats=simulated.stats,
+        static_instructions=len(simulated.compiled.program),
+        bound=_checked(lambda: roofline(module, hbm_format), ""),
+        compile_seconds=simulated.compile_seconds,
+        simulate_seconds=simulated.simulate_seconds,
+    )
+
+
+def _tensor_use(kernel: KernelOp) -> tuple[set[str], set[str]]:
+    """Names of the tensor arguments the kernel copies from, and copies to."""
+    names = {arg: name.data for name, arg in zip(kernel.arg_names.data, kernel.arguments,
+                                                 strict=True)}
+    read, written = set(), set()
+    for op in kernel.walk():
+        if isinstance(op, CopyOp):
+            if isinstance(op.src.type, TensorType):
+                read.add(names[op.src])
+            if isinstance(op.dst.type, TensorType):
+                written.add(names[op.dst])
+    return read, written
+
+
+def _set_target(module: ModuleOp, target: str | None) -> None:
+    """Record `--target` on the module (replacing its own), checked now."""
+    if target is None:
+        return
+    attr = _checked(lambda: TargetAttr(target), "--target: ")
+    _checked(lambda: attr.target, "--target: ")
+    module.attributes[TARGET_ATTR_NAME] = attr
+
+
+def _checked(compute, prefix: str):
+    """`compute()`, its bad-input errors turned into a one-line CliError."""
+    try:
+        return compute()
+    except _BAD_INPUT as e:
+        raise CliError(prefix + _first_line(e)) from None
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line
+# ---------------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, status 2, instead of usage + message
+        raise CliError(f"{message} (see {PROG} --help)")
+
+
+def _arguments(spec: KernelSpec | None, add_help: bool = True) -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        add_help=add_help,
+        description="Compile a kernel, simulate it, check it against its golden and report "
+        "its cycles against the roofline.",
+    )
+    p.add_argument("kernel", nargs="?", metavar="KERNEL|FILE.mlir",
+                   help="a kernel of the library (see --list) or a .mlir file")
+    p.add_argument("--list", action="store_true", help="list the kernels and their sizes")
+    p.add_argument("--size", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
+                   help="override a size of the kernel")
+    p.add_argument("--scalar", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
+                   help="the value of an f32 scalar argument")
+    p.add_argument("--target", default=None, help="preset name or plena_settings.toml")
+    p.add_argument("--hbm-format", choices=("mxfp8", "fp32"), default="mxfp8")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the generated inputs")
+    p.add_argument("--emit-asm", type=Path, metavar="FILE", help="write the program's assembly")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    if spec is not None:
+        sizes = p.add_argument_group(f"sizes of {spec.name}")
+        for name, default in spec.sizes.items():
+            spellings = dict.fromkeys([f"--{name.replace('_', '-')}", f"--{name}"])
+            try:
+                sizes.add_argument(*spellings, dest=f"size:{name}", metavar="VALUE",
+                                   help=f"default {_format_size(default)}")
+            except argparse.ArgumentError:  # a size named like an option: use --size
+                continue
+    return p
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse `argv`, with `--NAME` options for the sizes of the kernel it names."""
+    known, _ = _arguments(None, add_help=False).parse_known_args(argv)
+    spec = all_kernels().get(known.kernel) if known.kernel else None
+    return _arguments(spec).parse_args(argv)
+
+
+def _size_overrides(spec: KernelSpec, args: argparse.Namespace) -> dict[str, int]:
+    """The sizes given with --size and --NAME, converted to the type of their default."""
+    given = [item.partition("=")[::2] for item in args.size]
+    for item in args.size:
+        if "=" not in item:
+            raise CliError(f"--size: '{item}' is not NAME=VALUE")
+    given += [(key.removeprefix("size:"), value) for key, value in vars(args).items()
+              if key.startswith("size:") and value is not None]
+    overrides: dict[str, int] = {}
+    for raw_name, text in given:
+        name = raw_name.replace("-", "_")
+        default = spec.sizes.get(name)
+        overrides[name] = text if default is None else _size_value(name, text, default)
+    spec.resolve(overrides)  # KernelSizeError naming every unknown size and the known ones
+    return overrides
+
+
+def _seed(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a non-negative integer")
+    return int(text)
+
+
+def _size_value(name: str, text: str, default: object) -> int:
+    if isinstance(default, bool):
+        words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+        if text.lower() not in words:
+            raise CliError(f"size {name} is a flag: give true or false, not '{text}'")
+        return words[text.lower()]
+    try:
+        return int(text)
+    except ValueError:
+        raise CliError(f"size {name} must be an integer, not '{text}'") from None
+
+
+def _scalar_values(items: Sequence[str]) -> dict[str, float]:
+    values = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            values[name] = float(text)
+        except ValueError:
+            raise CliError(f"--scalar: '{item}' is not NAME=NUMBER") from None
+    return values
+
+
+def format_sizes(sizes: Mapping[str, object]) -> str:
+    """`rows=128 bias=true x=64x128`: sizes, flags and (for .mlir kernels) tensor shapes."""
+    return " ".join(f"{name}={_format_size(value)}" for name, value in sizes.items())
+
+
+def _format_size(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return "x".join(str(d) for d in value)
+    return str(value)
+
+
+def format_kernel_list(kernels: Mapping[str, KernelSpec]) -> str:
+    """One line per kernel: name, default sizes, summary."""
+    width = max((len(name) for name in kernels), default=0)
+    return "".join(
+        f"{name:<{width}}  {format_sizes(spec.sizes)}"
+        f"\n{'':<{width}}  {spec.summary}\n"
+        for name, spec in kernels.items()
+    )
+
+
+def _list(args: argparse.Namespace) -> None:
+    kernels = all_kernels()
+    if args.json:
+        listing = [
+            {"name": s.name, "summary": s.summary, "sizes": dict(s.sizes),
+             "test_sizes": [dict(t) for t in s.test_sizes]}
+            for s in kernels.values()
+        ]
+        sys.stdout.write(json.dumps(listing, indent=2) + "\n")
+    else:
+        sys.stdout.write(format_kernel_list(kernels))
+
+
+def run(args: argparse.Namespace) -> RunReport:
+    options = {
+        "target": args.target,
+        "hbm_format": args.hbm_format,
+        "seed": args.seed,
+        "scalars": _scalar_values(args.scalar),
+        "emit_asm": args.emit_asm,
+    }
+    if args.kernel.endswith(".mlir"):
+        if args.size:
+            raise CliError("--size applies to library kernels; a .mlir kernel's sizes are its "
+                           "tensor shapes")
+        return run_mlir_file(Path(args.kernel), **options)
+    kernels = all_kernels()
+    spec = kernels.get(args.kernel)
+    if spec is None:
+        raise CliError(f"unknown kernel '{args.kernel}' (kernels: {', '.join(kernels)}; a "
+                       "kernel file must end in .mlir)")
+    overrides = _checked(lambda: _size_overrides(spec, args), "")
+    return run_library_kernel(spec, overrides, **options)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parse(sys.argv[1:] if argv is None else argv)
+        if args.list:
+            _list(args)
+            return 0
+        if args.kernel is None:
+            raise CliError("give a KERNEL, a FILE.mlir or --list")
+        report = run(args)
+    except CliError as e:
+        sys.stderr.write(f"{PROG}: error: {e}\n")
+        return 2
+    sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n" if args.json
+                     else report.format_text())
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
