@@ -1,4 +1,5 @@
-"""The plena-mlir dialects: `plena` (the ISA), and later `tile` and `lane`.
+"""The plena-mlir dialects: `tile` (what a kernel author writes), `lane` (lanes made explicit)
+and `plena` (the ISA).
 
 `get_all_dialects()` maps dialect names to lazy factories, the xDSL convention that keeps
 tool start-up fast.
@@ -20,4 +21,9 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return Tile
 
-    return {"plena": get_plena, "tile": get_tile}
+    def get_lane() -> Dialect:
+        from plena_mlir.dialects.lane import Lane
+
+        return Lane
+
+    return {"plena": get_plena, "tile": get_tile, "lane": get_lane}
