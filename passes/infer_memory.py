@@ -1,6 +1,11 @@
-"""`plena-infer-memory`: give every buffer whose memory space is `?` its space.
+"""`plena-infer-memory`: check every access is in bounds, then give every buffer whose memory
+space is `?` its space.
 
     plena-opt kernel.mlir -p plena-infer-memory
+
+First, as the pipeline's first pass, it runs `check_access_bounds` (plena_mlir/access_bounds.py):
+every tile.copy region and FPRAM element index, over all grid points and loop trips, must lie
+inside its tensor or buffer, since the machine checks no address.
 
 Each `tile.alloc : !tile.buffer<..., ?>` gets the space `resolved_space` gives (a rank-1
 buffer is FPRAM; a rank-2 buffer is MRAM when it is the B operand of a `tile.gemm`, VRAM
@@ -29,6 +34,8 @@ from xdsl.ir import Operation, Use
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import DiagnosticException
+
+from plena_mlir.access_bounds import check_access_bounds
 
 #: Operand index of B in `tile.gemm` (c, a, b).
 _GEMM_B = 2
@@ -98,11 +105,13 @@ def _position(op: Operation) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class InferMemoryPass(ModulePass):
-    """Resolve every `?` memory space of a `tile.alloc` (module docstring)."""
+    """Check access bounds, then resolve every `?` memory space of a `tile.alloc` (module
+    docstring)."""
 
     name = "plena-infer-memory"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        check_access_bounds(op)
         allocs = [a for a in op.walk() if isinstance(a, AllocOp)]
         for alloc in allocs:
             typ = alloc.result.type
