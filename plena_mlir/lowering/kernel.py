@@ -147,18 +147,26 @@ class KernelLowering:
             )
 
     def _for(self, op: scf.ForOp) -> None:
+        loop = f"scf.for %{op.body.block.args[0].name_hint or 'i'}"
         bounds = [_static_index(v) for v in (op.lb, op.ub, op.step)]
-        if None in bounds:
+        dynamic = [
+            name
+            for name, b in zip(("lower bound", "upper bound", "step"), bounds, strict=True)
+            if b is None
+        ]
+        if dynamic:
             raise DiagnosticException(
-                "convert-lane-to-plena: scf.for needs constant bounds and step (a hardware "
-                "loop has a fixed count)"
+                f"convert-lane-to-plena: {loop}: the {' and '.join(dynamic)} must be "
+                "constant (a hardware loop has a fixed count)"
             )
         lb, ub, step = bounds
+        if step <= 0:
+            raise DiagnosticException(
+                f"convert-lane-to-plena: {loop}: the step is {step}, it must be positive"
+            )
         count = max(0, -(-(ub - lb) // step))
         if any(not isinstance(v.type, IndexType) for v in op.iter_args):
-            raise DiagnosticException(
-                "convert-lane-to-plena: scf.for can only carry index values"
-            )
+            raise DiagnosticException("convert-lane-to-plena: scf.for can only carry index values")
         if count == 0:
             for result, init in zip(op.results, op.iter_args, strict=True):
                 self.indices[result] = self.index(init)
