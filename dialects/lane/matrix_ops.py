@@ -23,7 +23,7 @@ from plena_mlir.dialects.lane.types import LaneBufferType
 from plena_mlir.dialects.plena.attrs import target_of
 
 # The `%v[m, k]` operand syntax of tile.gemm.
-from plena_mlir.dialects.tile.matrix_ops import ROLES_OF_OPERAND, _parse_operand_with_roles
+from plena_mlir.dialects.tile.matrix_ops import ROLES_OF_OPERAND, parse_operand_with_roles
 from plena_mlir.dialects.tile.types import MemorySpace, format_shape
 from xdsl.dialects.builtin import IndexType, StringAttr, UnitAttr
 from xdsl.ir import SSAValue
@@ -225,12 +225,12 @@ class GemmOp(PerLaneOp):
     # syntax ---------------------------------------------------------------------------------
     @classmethod
     def parse(cls, parser: Parser) -> GemmOp:
-        c, c_roles = _parse_operand_with_roles(parser)
+        c, c_roles = parse_operand_with_roles(parser)
         accumulate = parser.parse_optional_punctuation("+") is not None
         parser.parse_punctuation("=")
-        a, a_roles = _parse_operand_with_roles(parser)
+        a, a_roles = parse_operand_with_roles(parser)
         parser.parse_punctuation("*")
-        b, b_roles = _parse_operand_with_roles(parser)
+        b, b_roles = parse_operand_with_roles(parser)
         parser.parse_keyword("lane", " (a per-lane op names its lane: `lane %l`)")
         lane = parser.resolve_operand(parser.parse_unresolved_operand(), IndexType())
         instruction = None

@@ -11,13 +11,11 @@ from plena_mlir.dialects.lane.layouts import LaneLayout
 from plena_mlir.dialects.lane.traits import MultiLane
 from plena_mlir.dialects.lane.types import LaneBufferType
 from plena_mlir.dialects.plena.attrs import target_of
-
-# The reason an illegal copy direction is illegal: the same rules as tile.copy.
 from plena_mlir.dialects.tile.memory_ops import (
     HBM,
     LEGAL_COPIES,
-    _illegal_copy_reason,
     default_sizes,
+    illegal_copy_reason,
 )
 from plena_mlir.dialects.tile.types import MemorySpace, TensorType, format_shape, squeeze
 from xdsl.dialects.builtin import (
@@ -228,7 +226,7 @@ class CopyOp(LaneOp):
     def verify_(self) -> None:
         places = [_place(getattr(self, side).type) for side in ("src", "dst")]
         if tuple(places) not in LEGAL_COPIES:
-            raise self.fail(_illegal_copy_reason(*places))
+            raise self.fail(illegal_copy_reason(*places))
         side = self.tensor_side
         if side is None:
             if self.offsets() or self.lane_dim is not None:

@@ -26,9 +26,9 @@ from plena_mlir.dialects.lane.layouts import (
 from plena_mlir.dialects.tile.types import (
     BufferType,
     MemorySpace,
-    _ShapedTileType,
-    _verify_shape,
+    ShapedTileType,
     format_shape,
+    verify_shape,
 )
 from xdsl.dialects.builtin import ArrayAttr, IntAttr, StringAttr
 from xdsl.ir import Attribute
@@ -37,14 +37,13 @@ from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-# The shape accessors and shape checks of the tile types (private there, shared here).
 from plena_mlir.target import Target
 
 _LAYOUT_NAMES = ", ".join(layout.value for layout in LaneLayout)
 
 
 @irdl_attr_definition
-class LaneBufferType(_ShapedTileType):
+class LaneBufferType(ShapedTileType):
     """An on-chip buffer with a lane layout (module docstring)."""
 
     name = "lane.buffer"
@@ -125,7 +124,7 @@ class LaneBufferType(_ShapedTileType):
 
     # verification ---------------------------------------------------------------------------
     def verify(self) -> None:
-        _verify_shape("!lane.buffer", self.get_shape(), self.element_type)
+        verify_shape("!lane.buffer", self.get_shape(), self.element_type)
         space, layout = self.memory_space.data, self.layout_name.data
         if space not in {s.value for s in SPACES}:
             raise VerifyException(f"unknown memory space '{space}': expected vram, mram or fpram")

@@ -98,12 +98,12 @@ class GemmOp(TileOp):
     # syntax ---------------------------------------------------------------------------------
     @classmethod
     def parse(cls, parser: Parser) -> GemmOp:
-        c, c_roles = _parse_operand_with_roles(parser)
+        c, c_roles = parse_operand_with_roles(parser)
         accumulate = parser.parse_optional_punctuation("+") is not None
         parser.parse_punctuation("=")
-        a, a_roles = _parse_operand_with_roles(parser)
+        a, a_roles = parse_operand_with_roles(parser)
         parser.parse_punctuation("*")
-        b, b_roles = _parse_operand_with_roles(parser)
+        b, b_roles = parse_operand_with_roles(parser)
         operands = [c, a, b]
         if parser.parse_optional_keyword("scratch") is not None:
             operands.append(parser.parse_unresolved_operand())
@@ -182,7 +182,7 @@ class GemmOp(TileOp):
         return dict(zip(roles, typ.get_shape(), strict=True))
 
 
-def _parse_operand_with_roles(parser: Parser):
+def parse_operand_with_roles(parser: Parser):
     """`%v[r0, r1]` with single-letter roles."""
     operand = parser.parse_unresolved_operand()
 

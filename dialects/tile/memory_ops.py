@@ -101,7 +101,7 @@ _V, _M, _F = MemorySpace.VRAM.value, MemorySpace.MRAM.value, MemorySpace.FPRAM.v
 LEGAL_COPIES = frozenset({(HBM, _V), (HBM, _M), (_V, HBM), (_V, _V), (_V, _F), (_F, _V), (_F, _F)})
 
 
-def _illegal_copy_reason(src: str, dst: str) -> str:
+def illegal_copy_reason(src: str, dst: str) -> str:
     if src == HBM and dst == HBM:
         return "cannot copy from HBM to HBM: stage the data through a VRAM buffer"
     if src == _M:
@@ -297,7 +297,7 @@ class CopyOp(TileOp):
         sources, destinations = _places(self.src.type), _places(self.dst.type)
         pairs = [(s, d) for s in sources for d in destinations]
         if not any(pair in LEGAL_COPIES for pair in pairs):
-            raise self.fail(_illegal_copy_reason(*pairs[0]))
+            raise self.fail(illegal_copy_reason(*pairs[0]))
 
     def _verify_side(self, side: str) -> None:
         """Offsets and sizes of `side` fit its rank; sizes only on a sliced side."""

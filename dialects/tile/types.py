@@ -61,7 +61,7 @@ def squeeze(shape: Sequence[int]) -> tuple[int, ...]:
     return tuple(d for d in shape if d != 1)
 
 
-def _verify_shape(kind: str, shape: Sequence[int], element_type: Attribute) -> None:
+def verify_shape(kind: str, shape: Sequence[int], element_type: Attribute) -> None:
     if not shape:
         raise VerifyException(f"{kind} must have at least one dimension")
     if any(d <= 0 for d in shape):
@@ -73,7 +73,7 @@ def _verify_shape(kind: str, shape: Sequence[int], element_type: Attribute) -> N
         raise VerifyException(f"{kind} element type must be bf16, f16 or f32, got {element_type}")
 
 
-class _ShapedTileType(ParametrizedAttribute, TypeAttribute):
+class ShapedTileType(ParametrizedAttribute, TypeAttribute):
     """The accessors both tile types share (each declares its own parameters: xDSL compares
     and hashes only the parameters declared by the concrete class)."""
 
@@ -98,7 +98,7 @@ class _ShapedTileType(ParametrizedAttribute, TypeAttribute):
 
 
 @irdl_attr_definition
-class TensorType(_ShapedTileType):
+class TensorType(ShapedTileType):
     """A tensor in HBM: `!tile.tensor<1x128x8x16xf32>` (any rank, BSHD for heads)."""
 
     name = "tile.tensor"
@@ -120,11 +120,11 @@ class TensorType(_ShapedTileType):
             self._print_shape(printer)
 
     def verify(self) -> None:
-        _verify_shape("!tile.tensor", self.get_shape(), self.element_type)
+        verify_shape("!tile.tensor", self.get_shape(), self.element_type)
 
 
 @irdl_attr_definition
-class BufferType(_ShapedTileType):
+class BufferType(ShapedTileType):
     """An on-chip buffer: `!tile.buffer<64x64xbf16, vram>`."""
 
     name = "tile.buffer"
@@ -167,7 +167,7 @@ class BufferType(_ShapedTileType):
             printer.print_string(f", {self.memory_space.data}")
 
     def verify(self) -> None:
-        _verify_shape("!tile.buffer", self.get_shape(), self.element_type)
+        verify_shape("!tile.buffer", self.get_shape(), self.element_type)
         if self.memory_space.data not in SPACE_NAMES:
             raise VerifyException(
                 f"unknown memory space '{self.memory_space.data}': expected vram, mram, fpram or ?"
