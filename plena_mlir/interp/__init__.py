@@ -4,15 +4,17 @@
 on every point of its grid and returns its HBM tensors.  "exact" gives the mathematical
 result (float64); "rounded" models the machine's rounding points (numerics.py), so the
 goldens of compiled kernels come from here.  The op semantics are xDSL interpreter functions
-(tile_functions.py); `scf` and `arith` use xDSL's own.
+(tile_functions.py), the `lane` ops' in lane_functions.py; `scf` and `arith` use xDSL's own.
 """
 
+from plena_mlir.interp.lane_functions import LaneFunctions
 from plena_mlir.interp.numerics import Mode, Numerics, hbm_input, hbm_store
 from plena_mlir.interp.run import KernelInputError, find_kernel, interpret_kernel
 from plena_mlir.interp.tile_functions import TileFunctions
 
 __all__ = [
     "KernelInputError",
+    "LaneFunctions",
     "Mode",
     "Numerics",
     "TileFunctions",

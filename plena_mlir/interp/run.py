@@ -13,6 +13,7 @@ from xdsl.interpreters.scf import ScfFunctions
 
 from plena_mlir.dialects.plena import target_of
 from plena_mlir.dialects.tile import KernelOp, TensorType
+from plena_mlir.interp.lane_functions import LaneFunctions
 from plena_mlir.interp.numerics import Mode, Numerics
 from plena_mlir.interp.tile_functions import TileFunctions
 from plena_mlir.sim.hbm import HbmFormat
@@ -69,6 +70,7 @@ def interpret_kernel(
         raise KernelInputError(f"@{name} has no scalar argument {', '.join(unknown)}")
     interpreter = Interpreter(module)
     interpreter.register_implementations(TileFunctions(numerics))
+    interpreter.register_implementations(LaneFunctions(numerics))
     interpreter.register_implementations(ArithFunctions())
     interpreter.register_implementations(ScfFunctions())
     with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine

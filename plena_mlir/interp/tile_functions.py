@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from xdsl.interpreter import Interpreter, InterpreterFunctions, PythonValues, impl, register_impls
+from xdsl.interpreter import Interpreter, InterpreterFunctions, PythonValues, impl
 from xdsl.ir import Operation, SSAValue
 from xdsl.utils.exceptions import InterpretationError
 
@@ -32,6 +32,7 @@ from plena_mlir.dialects.tile import (
     resolved_space,
 )
 from plena_mlir.dialects.tile.types import format_shape
+from plena_mlir.interp.families import register_op_families
 from plena_mlir.interp.numerics import Numerics, Place
 from plena_mlir.lowering.gemm_forms import (
     Form,
@@ -44,9 +45,19 @@ from plena_mlir.lowering.gemm_numerics import gemm_result
 from plena_mlir.passes.select_gemm import chosen_form
 
 
-def _machine_form(
-    op: GemmOp, c_shape: tuple[int, ...], k: int, numerics: Numerics
-) -> Form | None:
+def single_rounding_gemm(
+    numerics: Numerics, einsum: str, c: np.ndarray, a: np.ndarray, b: np.ndarray, accumulate: bool
+) -> np.ndarray:
+    """C after a gemm of the M_MM family: the product accumulated (f32) and written to VRAM
+    once; with `accumulate`, added to C like a V_ADD_VV."""
+    product = numerics.store(
+        MemorySpace.VRAM,
+        numerics.accumulate(np.einsum(einsum, a.astype(np.float64), b.astype(np.float64))),
+    )
+    return numerics.store(MemorySpace.VRAM, c + product) if accumulate else product
+
+
+def _machine_form(op: GemmOp, c_shape: tuple[int, ...], k: int, numerics: Numerics) -> Form | None:
     """The instruction form the compiled program computes `op` with (None: roles no form
     computes, which compilation rejects)."""
     if (form := chosen_form(op)) is not None:
@@ -59,12 +70,12 @@ def _machine_form(
     return select_form(shape, numerics.target)[0].form
 
 
-def _values(op: Operation, args: PythonValues) -> dict[SSAValue, Any]:
+def operand_values(op: Operation, args: PythonValues) -> dict[SSAValue, Any]:
     """Operand -> its Python value."""
     return dict(zip(op.operands, args, strict=True))
 
 
-def _fault(op: Operation, reason: str) -> InterpretationError:
+def interpretation_fault(op: Operation, reason: str) -> InterpretationError:
     return InterpretationError(f"{op.name}: {reason}")
 
 
@@ -74,7 +85,7 @@ def _element(
     """The value of `index`, checked against the length of the rank-1 `buffer`."""
     i = values[index]
     if not 0 <= i < values[buffer].shape[0]:
-        raise _fault(op, f"index {i} of {role} is out of bounds for {buffer.type}")
+        raise interpretation_fault(op, f"index {i} of {role} is out of bounds for {buffer.type}")
     return i
 
 
@@ -115,7 +126,7 @@ class TileFunctions(InterpreterFunctions):
 
     @impl(CopyOp)
     def run_copy(self, interpreter: Interpreter, op: CopyOp, args: PythonValues):
-        values = _values(op, args)
+        values = operand_values(op, args)
         src = self._region(op, values, "src")
         dst = self._region(op, values, "dst")
         dst[...] = self._store(op, _place(op.dst), src.reshape(dst.shape))
@@ -132,7 +143,7 @@ class TileFunctions(InterpreterFunctions):
         for dim, (offset, size) in enumerate(zip(op.offsets(side), extent, strict=True)):
             start = offset if isinstance(offset, int) else values[offset]
             if not (0 <= start and start + size <= array.shape[dim]):
-                raise _fault(
+                raise interpretation_fault(
                     op,
                     f"offset {start} + size {size} is out of bounds for dimension {dim} of "
                     f"{side} ({format_shape(array.shape)})",
@@ -144,7 +155,7 @@ class TileFunctions(InterpreterFunctions):
         try:
             return self.numerics.store(place, x)
         except ValueError as e:
-            raise _fault(op, str(e)) from None
+            raise interpretation_fault(op, str(e)) from None
 
     @impl(FillOp)
     def run_fill(self, interpreter: Interpreter, op: FillOp, args: PythonValues):
@@ -167,13 +178,7 @@ class TileFunctions(InterpreterFunctions):
             old = c if op.accumulate is not None else None
             c[...] = gemm_result(form, a, b, transposed_b, numerics.target, old)
             return ()
-        product = numerics.store(
-            MemorySpace.VRAM,
-            numerics.accumulate(np.einsum(op.einsum, a.astype(np.float64), b.astype(np.float64))),
-        )
-        if op.accumulate is not None:
-            product = numerics.store(MemorySpace.VRAM, c + product)
-        c[...] = product
+        c[...] = single_rounding_gemm(numerics, op.einsum, c, a, b, op.accumulate is not None)
         return ()
 
     # vector ---------------------------------------------------------------------------------
@@ -188,7 +193,7 @@ class TileFunctions(InterpreterFunctions):
         return ()
 
     def run_scalar(self, interpreter: Interpreter, op: ScalarOp, args: PythonValues):
-        values = _values(op, args)
+        values = operand_values(op, args)
         scalar = self._scalar(op, values, "scalar", op.scalar, op.scalar_index)
         if np.ndim(scalar) == 1:
             scalar = scalar[:, None]  # one per row (or a single entry for all rows)
@@ -198,7 +203,7 @@ class TileFunctions(InterpreterFunctions):
 
     def run_reduce(self, interpreter: Interpreter, op: ReduceOp, args: PythonValues):
         """An initialising reduction starts from the identity (0 or -inf), not from acc."""
-        values = _values(op, args)
+        values = operand_values(op, args)
         src = values[op.src]
         if op.accumulate is not None:
             start = self._scalar(op, values, "acc", op.acc, op.acc_index)
@@ -214,7 +219,7 @@ class TileFunctions(InterpreterFunctions):
 
     # scalar FP ------------------------------------------------------------------------------
     def run_fp(self, interpreter: Interpreter, op: FpOp, args: PythonValues):
-        values = _values(op, args)
+        values = operand_values(op, args)
         sources = [
             self._scalar(op, values, role, getattr(op, role), getattr(op, f"{role}_index"))
             for role in op.READ
@@ -228,16 +233,14 @@ class TileFunctions(InterpreterFunctions):
         return ()
 
 
-# An op family's implementation runs every concrete op of the family (xDSL dispatches on the
-# exact op class).
-for _family, _run in (
-    (BinaryOp, TileFunctions.run_binary),
-    (UnaryOp, TileFunctions.run_unary),
-    (ScalarOp, TileFunctions.run_scalar),
-    (ReduceOp, TileFunctions.run_reduce),
-    (FpOp, TileFunctions.run_fp),
-):
-    for _op in TILE_OPS:
-        if issubclass(_op, _family):
-            setattr(TileFunctions, f"run_{_op.name.replace('.', '_')}", impl(_op)(_run))
-register_impls(TileFunctions)
+register_op_families(
+    TileFunctions,
+    TILE_OPS,
+    (
+        (BinaryOp, TileFunctions.run_binary),
+        (UnaryOp, TileFunctions.run_unary),
+        (ScalarOp, TileFunctions.run_scalar),
+        (ReduceOp, TileFunctions.run_reduce),
+        (FpOp, TileFunctions.run_fp),
+    ),
+)
