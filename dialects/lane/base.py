@@ -21,14 +21,18 @@ from plena_mlir.dialects.lane.layouts import LaneLayout
 from plena_mlir.dialects.lane.traits import PerLane
 from plena_mlir.dialects.lane.types import LaneBufferType
 from plena_mlir.dialects.plena.attrs import target_of
-from plena_mlir.dialects.tile.base import parse_type_list, print_type_list
-from plena_mlir.dialects.tile.types import MemorySpace, TensorType, format_shape
+from plena_mlir.dialects.tile.base import (
+    parse_type_list,
+    print_type_list,
+    written_and_read_effects,
+)
+from plena_mlir.dialects.tile.types import MemorySpace, format_shape
 from xdsl.dialects.builtin import IndexType, UnitAttr
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.irdl import IRDLOperation
 from xdsl.parser import Parser
 from xdsl.printer import Printer
-from xdsl.traits import EffectInstance, MemoryEffect, MemoryEffectKind
+from xdsl.traits import EffectInstance, MemoryEffect
 from xdsl.utils.exceptions import VerifyException
 
 
@@ -38,12 +42,7 @@ class LaneEffects(MemoryEffect):
     @classmethod
     def get_effects(cls, op: Operation) -> set[EffectInstance]:
         assert isinstance(op, LaneOp)
-        effects = {EffectInstance(MemoryEffectKind.WRITE, getattr(op, n)) for n in op.WRITTEN}
-        for name in op.READ:
-            value = getattr(op, name)
-            if isinstance(value, SSAValue) and isinstance(value.type, LaneBufferType | TensorType):
-                effects.add(EffectInstance(MemoryEffectKind.READ, value))
-        return effects
+        return written_and_read_effects(op, LaneBufferType)
 
 
 class LaneOp(IRDLOperation, ABC):

@@ -23,7 +23,11 @@ from plena_mlir.dialects.lane.types import LaneBufferType
 from plena_mlir.dialects.plena.attrs import target_of
 
 # The `%v[m, k]` operand syntax of tile.gemm.
-from plena_mlir.dialects.tile.matrix_ops import ROLES_OF_OPERAND, parse_operand_with_roles
+from plena_mlir.dialects.tile.matrix_ops import (
+    ROLES_OF_OPERAND,
+    parse_gemm_product,
+    print_gemm_product,
+)
 from plena_mlir.dialects.tile.types import MemorySpace, format_shape
 from xdsl.dialects.builtin import IndexType, StringAttr, UnitAttr
 from xdsl.ir import SSAValue
@@ -225,12 +229,7 @@ class GemmOp(PerLaneOp):
     # syntax ---------------------------------------------------------------------------------
     @classmethod
     def parse(cls, parser: Parser) -> GemmOp:
-        c, c_roles = parse_operand_with_roles(parser)
-        accumulate = parser.parse_optional_punctuation("+") is not None
-        parser.parse_punctuation("=")
-        a, a_roles = parse_operand_with_roles(parser)
-        parser.parse_punctuation("*")
-        b, b_roles = parse_operand_with_roles(parser)
+        c, a, b, roles, accumulate = parse_gemm_product(parser)
         parser.parse_keyword("lane", " (a per-lane op names its lane: `lane %l`)")
         lane = parser.resolve_operand(parser.parse_unresolved_operand(), IndexType())
         instruction = None
@@ -245,19 +244,13 @@ class GemmOp(PerLaneOp):
         c_v, a_v, b_v = (
             parser.resolve_operand(v, t) for v, t in zip((c, a, b), types, strict=True)
         )
-        op = cls(c_v, a_v, b_v, lane, f"{a_roles},{b_roles}->{c_roles}", accumulate, instruction)
+        op = cls(c_v, a_v, b_v, lane, roles, accumulate, instruction)
         op.attributes |= attributes
         return op
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
-        for i, (value, roles) in enumerate(
-            ((self.c, self.c_roles), (self.a, self.a_roles), (self.b, self.b_roles))
-        ):
-            if i:
-                printer.print_string(" * " if i == 2 else (" += " if self.accumulate else " = "))
-            printer.print_operand(value)
-            printer.print_string(f"[{', '.join(roles.data)}]")
+        print_gemm_product(printer, self)
         printer.print_string(" lane ")
         printer.print_operand(self.lane)
         if self.instruction is not None:

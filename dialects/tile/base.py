@@ -39,13 +39,18 @@ class BufferEffects(MemoryEffect):
     @classmethod
     def get_effects(cls, op: Operation) -> set[EffectInstance]:
         assert isinstance(op, TileOp)
-        written = {getattr(op, name) for name in op.WRITTEN}
-        effects = {EffectInstance(MemoryEffectKind.WRITE, value) for value in written}
-        for name in op.READ:
-            value = getattr(op, name)
-            if isinstance(value, SSAValue) and isinstance(value.type, BufferType | TensorType):
-                effects.add(EffectInstance(MemoryEffectKind.READ, value))
-        return effects
+        return written_and_read_effects(op, BufferType)
+
+
+def written_and_read_effects(op: Operation, buffer_type: type[Attribute]) -> set[EffectInstance]:
+    """A write of each operand named in `op.WRITTEN`, a read of each operand named in
+    `op.READ` that is a `buffer_type` buffer or an HBM tensor."""
+    effects = {EffectInstance(MemoryEffectKind.WRITE, getattr(op, name)) for name in op.WRITTEN}
+    for name in op.READ:
+        value = getattr(op, name)
+        if isinstance(value, SSAValue) and isinstance(value.type, buffer_type | TensorType):
+            effects.add(EffectInstance(MemoryEffectKind.READ, value))
+    return effects
 
 
 class TileOp(IRDLOperation, ABC):

@@ -98,12 +98,7 @@ class GemmOp(TileOp):
     # syntax ---------------------------------------------------------------------------------
     @classmethod
     def parse(cls, parser: Parser) -> GemmOp:
-        c, c_roles = parse_operand_with_roles(parser)
-        accumulate = parser.parse_optional_punctuation("+") is not None
-        parser.parse_punctuation("=")
-        a, a_roles = parse_operand_with_roles(parser)
-        parser.parse_punctuation("*")
-        b, b_roles = parse_operand_with_roles(parser)
+        c, a, b, roles, accumulate = parse_gemm_product(parser)
         operands = [c, a, b]
         if parser.parse_optional_keyword("scratch") is not None:
             operands.append(parser.parse_unresolved_operand())
@@ -118,7 +113,7 @@ class GemmOp(TileOp):
         resolved = [parser.resolve_operand(v, t) for v, t in zip(operands, types, strict=True)]
         op = cls(
             *resolved[:3],
-            roles=f"{a_roles},{b_roles}->{c_roles}",
+            roles=roles,
             accumulate=accumulate,
             scratch=resolved[3] if len(resolved) == 4 else None,
         )
@@ -127,22 +122,13 @@ class GemmOp(TileOp):
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
-        self._print_operand(printer, self.c, self.c_roles)
-        printer.print_string(" += " if self.accumulate is not None else " = ")
-        self._print_operand(printer, self.a, self.a_roles)
-        printer.print_string(" * ")
-        self._print_operand(printer, self.b, self.b_roles)
+        print_gemm_product(printer, self)
         if self.scratch is not None:
             printer.print_string(" scratch ")
             printer.print_operand(self.scratch)
         printer.print_op_attributes(self.attributes)
         printer.print_string(" : ")
         printer.print_list((v.type for v in self.operands), printer.print_attribute)
-
-    @staticmethod
-    def _print_operand(printer: Printer, value: SSAValue, roles: StringAttr) -> None:
-        printer.print_operand(value)
-        printer.print_string(f"[{', '.join(roles.data)}]")
 
     # verification ---------------------------------------------------------------------------
     def verify_(self) -> None:
@@ -195,3 +181,27 @@ def parse_operand_with_roles(parser: Parser):
 
     roles = parser.parse_comma_separated_list(Parser.Delimiter.SQUARE, parse_role)
     return operand, "".join(roles)
+
+
+def parse_gemm_product(parser: Parser):
+    """`%c[m, n] (+)= %a[m, k] * %b[n, k]`, the product syntax of tile.gemm and lane.gemm:
+    the three unresolved operands, the roles as "mk,nk->mn", and whether it is `+=`."""
+    c, c_roles = parse_operand_with_roles(parser)
+    accumulate = parser.parse_optional_punctuation("+") is not None
+    parser.parse_punctuation("=")
+    a, a_roles = parse_operand_with_roles(parser)
+    parser.parse_punctuation("*")
+    b, b_roles = parse_operand_with_roles(parser)
+    return c, a, b, f"{a_roles},{b_roles}->{c_roles}", accumulate
+
+
+def print_gemm_product(printer: Printer, op) -> None:
+    """Print what `parse_gemm_product` reads, from an op with c, a, b, their roles and
+    `accumulate`."""
+    for i, (value, roles) in enumerate(
+        ((op.c, op.c_roles), (op.a, op.a_roles), (op.b, op.b_roles))
+    ):
+        if i:
+            printer.print_string(" * " if i == 2 else (" += " if op.accumulate else " = "))
+        printer.print_operand(value)
+        printer.print_string(f"[{', '.join(roles.data)}]")
