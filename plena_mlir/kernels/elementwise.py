@@ -1,15 +1,24 @@
-"""What the element-wise kernels (gelu, silu, modulate, residual_gate) share.
+"""What the element-wise kernels (gelu, silu, modulate, residual_gate, copy_offset) share.
 
 Each works on a rows x (heads * head_dim) tensor, the heads side by side in the columns (the
 element-wise maths does not care where one head ends), one tile of `block_rows` rows per
 program instance (as many rows as fit MAX_TILE_ELEMENTS, a multiple of ROWS); per-column
 vectors (a modulation's scale and shift, a gate) are loaded once per instance as one VRAM
 row and broadcast to every row of the tile.
+
+The result may go into a head slice of a wider output (`Heads`): y has o_heads * head_dim
+columns and the kernel writes heads o_head_offset .. o_head_offset + heads - 1 of every row,
+leaving the other columns as they were.  A store (H_STORE_V) writes whole VLEN-wide VRAM
+rows at an HBM element address that must be 64-byte aligned (plena-isa-tvm.md A4.2: one byte
+per element with MXFP8), so the first column written must be a multiple of VLEN: any other
+offset is a build-time ValueError (with head_dim 16, o_head_offset a multiple of 4).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
@@ -21,24 +30,75 @@ from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.target import Target
 
 ROWS = 64  # the rows of a tile are a multiple of this
+VLEN = 64  # elements of a VRAM row: what one DMA row moves
 MAX_TILE_ELEMENTS = 32768  # elements of one tile (512 VRAM rows)
 VRAM = MemorySpace.VRAM
 
 #: Default sizes: the published compiler's 128 rows x 8 heads x 16 (head_count 8, two 64-row
-#: blocks).
-SIZES = {"rows": 128, "heads": 8, "head_dim": 16}
+#: blocks), written to an output of as many heads at head 0.
+SIZES = {"rows": 128, "heads": 8, "head_dim": 16, "o_heads": 8, "o_head_offset": 0}
+
+#: The sizes the e2e tests run besides the defaults: a wide head, a third row block and 16
+#: heads, and heads 8..15 of a 16-head output.
+TEST_SIZES = (
+    {"rows": 64, "heads": 4, "head_dim": 64, "o_heads": 4},
+    {"rows": 192, "heads": 16, "o_heads": 16},
+    {"o_heads": 16, "o_head_offset": 8},
+)
 
 
-def columns(name: str, rows: int, heads: int, head_dim: int) -> int:
-    """heads * head_dim; ValueError unless rows is a multiple of ROWS and the columns whole
-    rows of the vector unit (64: an H_STORE_V writes whole 64-element rows)."""
-    cols = heads * head_dim
-    if rows % ROWS or rows <= 0 or cols % 64 or cols <= 0:
-        raise ValueError(
-            f"{name}: rows ({rows}) must be a positive multiple of {ROWS} and heads * head_dim "
-            f"({heads} * {head_dim}) a positive multiple of 64"
-        )
-    return cols
+@dataclass(frozen=True)
+class Heads:
+    """rows x heads x head_dim, written into heads o_head_offset .. of an o_heads-head output.
+    ValueError (naming the kernel) for sizes the machine cannot run: rows not a positive
+    multiple of ROWS, heads * head_dim not whole VLEN rows, heads outside the output, a first
+    output column that is not a multiple of VLEN."""
+
+    kernel: str
+    rows: int
+    heads: int
+    head_dim: int
+    o_heads: int
+    o_head_offset: int
+
+    def __post_init__(self) -> None:
+        if self.rows % ROWS or self.rows <= 0 or self.cols % VLEN or self.cols <= 0:
+            raise ValueError(
+                f"{self.kernel}: rows ({self.rows}) must be a positive multiple of {ROWS} and "
+                f"heads * head_dim ({self.heads} * {self.head_dim}) a positive multiple of "
+                f"{VLEN}"
+            )
+        if self.o_head_offset < 0 or self.o_head_offset + self.heads > self.o_heads:
+            last = self.o_head_offset + self.heads - 1
+            raise ValueError(
+                f"{self.kernel}: heads {self.o_head_offset} .. {last} do not fit an output of "
+                f"o_heads = {self.o_heads} heads"
+            )
+        if self.col0 % VLEN:
+            step = math.lcm(VLEN, self.head_dim) // self.head_dim
+            raise ValueError(
+                f"{self.kernel}: o_head_offset {self.o_head_offset} puts the first output "
+                f"column at {self.col0}; a store writes whole rows of {VLEN} elements at a "
+                f"64-byte aligned HBM address, so the column must be a multiple of {VLEN} "
+                f"(o_head_offset a multiple of {step})"
+            )
+
+    @classmethod
+    def of(cls, kernel: str, sizes: Mapping[str, int]) -> Heads:
+        return cls(kernel, *(sizes[n] for n in SIZES))
+
+    @property
+    def cols(self) -> int:
+        return self.heads * self.head_dim
+
+    @property
+    def out_cols(self) -> int:
+        return self.o_heads * self.head_dim
+
+    @property
+    def col0(self) -> int:
+        """The first output column written."""
+        return self.o_head_offset * self.head_dim
 
 
 def block_rows(rows: int, cols: int) -> int:
@@ -50,22 +110,21 @@ def block_rows(rows: int, cols: int) -> int:
 
 
 def build(
-    name: str,
-    rows: int,
-    cols: int,
+    shape: Heads,
     tiles: Sequence[str],
     vectors: Sequence[str],
     compute: Callable[[KernelBuilder, dict[str, Buffer]], Buffer],
 ) -> ModuleOp:
     """A kernel with the rows x cols tensor arguments `tiles`, the cols-long vector arguments
-    `vectors` and an output `y`: each instance loads its tiles and the vectors (one row
-    each), `compute(k, buffers by argument name)` returns the buffer holding the result, which
-    is stored to y."""
+    `vectors` and an output `y` (rows x out_cols): each instance loads its tiles and the
+    vectors (one row each), `compute(k, buffers by argument name)` returns the buffer holding
+    the result, which is stored to y at column col0."""
+    rows, cols = shape.rows, shape.cols
     block = block_rows(rows, cols)
-    with KernelBuilder(name, grid={"block": rows // block}) as k:
+    with KernelBuilder(shape.kernel, grid={"block": rows // block}) as k:
         tensors = {n: k.tensor(n, (rows, cols)) for n in tiles}
         vector_tensors = {n: k.tensor(n, (cols,)) for n in vectors}
-        y = k.tensor("y", (rows, cols))
+        y = k.tensor("y", (rows, shape.out_cols))
         row0 = k.axis("block") * block
         buffers = {}
         for n, tensor in tensors.items():
@@ -74,19 +133,23 @@ def build(
         for n, tensor in vector_tensors.items():
             buffers[n] = k.alloc((1, cols), name=n)
             k.copy(tensor[0], buffers[n])
-        k.copy(compute(k, buffers), y[row0, 0])
+        k.copy(compute(k, buffers), y[row0, shape.col0])
     return k.module
 
 
 def make_inputs(
     tiles: Sequence[str], vectors: Sequence[str], scale: float = 1.0
 ) -> Callable[[Mapping[str, int], np.random.Generator], dict[str, np.ndarray]]:
-    """Seeded normal inputs: tiles with standard deviation `scale`, vectors around 0 (0.5)."""
+    """Seeded normal inputs: tiles with standard deviation `scale`, vectors around 0 (0.5);
+    and when the output is wider than the result, its prior contents `y` (which the kernel
+    must leave alone outside its heads)."""
 
     def inputs(sizes: Mapping[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:
-        cols = sizes["heads"] * sizes["head_dim"]
-        result = {n: rng.normal(0.0, scale, (sizes["rows"], cols)) for n in tiles}
-        result |= {n: rng.normal(0.0, 0.5, cols) for n in vectors}
+        shape = Heads.of("make_inputs", sizes)
+        result = {n: rng.normal(0.0, scale, (shape.rows, shape.cols)) for n in tiles}
+        result |= {n: rng.normal(0.0, 0.5, shape.cols) for n in vectors}
+        if shape.out_cols > shape.cols:
+            result["y"] = rng.normal(0.0, 1.0, (shape.rows, shape.out_cols))
         return {n: v.astype(np.float32) for n, v in result.items()}
 
     return inputs
@@ -99,3 +162,35 @@ def loaded(
     value)."""
     n = Numerics("rounded", target, hbm_format)
     return n, {name: n.store(VRAM, n.hbm_input(x)) for name, x in inputs.items()}
+
+
+def stored(
+    n: Numerics, result: np.ndarray, inputs: Mapping[str, np.ndarray], sizes: Mapping[str, int]
+) -> dict[str, np.ndarray]:
+    """{"y": the output after the kernel}: `result` (a VRAM tile's values) stored at column
+    col0 of y; the other columns as HBM held them before (the input `y`, or zeros)."""
+    shape = Heads.of("golden", sizes)
+    prior = inputs.get("y", np.zeros((shape.rows, shape.out_cols), np.float32))
+    y = n.hbm_input(prior)
+    y[:, shape.col0 : shape.col0 + shape.cols] = n.store("hbm", result)
+    return {"y": y}
+
+
+def sigmoid_times(k: KernelBuilder, t: Buffer, x: Buffer) -> Buffer:
+    """t = x / (1 + exp(t)) in place, the tail silu and gelu share (x * sigmoid(-t)):
+    t = exp(t);  t = t + 1;  t = 1 / t;  t = t * x."""
+    k.exp(t, t)
+    t += 1.0
+    k.reci(t, t)
+    t *= x
+    return t
+
+
+def sigmoid_times_golden(n: Numerics, t: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """`sigmoid_times` at the machine's rounding points: exp, + fp 1, 1/t and * x each in f32
+    and written to VRAM as bf16 (exp overflows to inf for t >> 0, as on the machine)."""
+    with np.errstate(over="ignore"):
+        t = n.store(VRAM, np.exp(t))
+    t = n.store(VRAM, t + n.fp(1.0))
+    t = n.store(VRAM, np.reciprocal(t))
+    return n.store(VRAM, t * x)

@@ -8,10 +8,12 @@ There is no tanh instruction; the exact identity 0.5 * (1 + tanh(u)) = sigmoid(2
     C0 = -2 * sqrt(2/pi),  C1 = C0 * 0.044715
 
 computed per tile with the instructions plena-tvm has (C0 and C1 are FPRAM constants, so
-fp16):
+fp16), the tail `x / (1 + exp(t))` being `elementwise.sigmoid_times`:
 
     t = x * x;  t = t * C1;  t = t + C0;  t = t * x;  t = exp(t);  t = t + 1;  t = 1 / t;
     y = t * x
+
+y may be a head slice of a wider output (`o_heads`, `o_head_offset`: `elementwise.Heads`).
 """
 
 import math
@@ -30,8 +32,10 @@ C0 = -2.0 * math.sqrt(2.0 / math.pi)
 C1 = C0 * 0.044715
 
 
-def build(rows: int = 128, heads: int = 8, head_dim: int = 16) -> ModuleOp:
-    cols = elementwise.columns("gelu", rows, heads, head_dim)
+def build(
+    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0
+) -> ModuleOp:
+    shape = elementwise.Heads("gelu", rows, heads, head_dim, o_heads, o_head_offset)
 
     def compute(k, b):
         x = b["x"]
@@ -40,17 +44,14 @@ def build(rows: int = 128, heads: int = 8, head_dim: int = 16) -> ModuleOp:
         t *= C1
         t += C0
         t *= x
-        k.exp(t, t)
-        t += 1.0
-        k.reci(t, t)
-        t *= x
-        return t
+        return elementwise.sigmoid_times(k, t, x)
 
-    return elementwise.build("gelu", rows, cols, ["x"], [], compute)
+    return elementwise.build(shape, ["x"], [], compute)
 
 
 def golden(
     inputs: Mapping[str, np.ndarray],
+    sizes: Mapping[str, int] = elementwise.SIZES,
     target: Target = DEFAULT_TARGET,
     hbm_format: HbmFormat = "fp32",
 ) -> dict[str, np.ndarray]:
@@ -62,22 +63,18 @@ def golden(
     t = n.store(VRAM, t * n.fp(C1))
     t = n.store(VRAM, t + n.fp(C0))
     t = n.store(VRAM, t * x)
-    with np.errstate(over="ignore"):  # exp(-2u) overflows to inf for x << 0, as on the machine
-        t = n.store(VRAM, np.exp(t))
-    t = n.store(VRAM, t + n.fp(1.0))
-    t = n.store(VRAM, np.reciprocal(t))
-    return {"y": n.store("hbm", n.store(VRAM, t * x))}
+    return elementwise.stored(n, elementwise.sigmoid_times_golden(n, t, x), inputs, sizes)
 
 
 SPECS = (
     KernelSpec(
         name="gelu",
         summary="y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) over rows x "
-        "(heads * head_dim)",
+        "(heads * head_dim), into heads o_head_offset.. of an o_heads-head y",
         sizes=elementwise.SIZES,
         build_module=build,
         make_inputs=elementwise.make_inputs(["x"], [], scale=3.0),
-        golden=lambda inputs, sizes, target, hbm_format: golden(inputs, target, hbm_format),
-        test_sizes=({"rows": 64, "heads": 4, "head_dim": 64}, {"rows": 192, "heads": 16}),
+        golden=golden,
+        test_sizes=elementwise.TEST_SIZES,
     ),
 )

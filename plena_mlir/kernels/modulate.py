@@ -5,6 +5,8 @@ The published kernel takes `scale + 1` from the host; this one takes `scale` and
 on chip, once per instance on the one-row scale vector:
 
     s = scale + 1;  t = x * s;  t = t + shift
+
+y may be a head slice of a wider output (`o_heads`, `o_head_offset`: `elementwise.Heads`).
 """
 
 from collections.abc import Mapping
@@ -19,8 +21,10 @@ from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 
-def build(rows: int = 128, heads: int = 8, head_dim: int = 16) -> ModuleOp:
-    cols = elementwise.columns("modulate", rows, heads, head_dim)
+def build(
+    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0
+) -> ModuleOp:
+    shape = elementwise.Heads("modulate", rows, heads, head_dim, o_heads, o_head_offset)
 
     def compute(k, b):
         x, scale, shift = b["x"], b["scale"], b["shift"]
@@ -29,11 +33,12 @@ def build(rows: int = 128, heads: int = 8, head_dim: int = 16) -> ModuleOp:
         x += shift
         return x
 
-    return elementwise.build("modulate", rows, cols, ["x"], ["scale", "shift"], compute)
+    return elementwise.build(shape, ["x"], ["scale", "shift"], compute)
 
 
 def golden(
     inputs: Mapping[str, np.ndarray],
+    sizes: Mapping[str, int] = elementwise.SIZES,
     target: Target = DEFAULT_TARGET,
     hbm_format: HbmFormat = "fp32",
 ) -> dict[str, np.ndarray]:
@@ -41,18 +46,18 @@ def golden(
     n, v = elementwise.loaded(inputs, target, hbm_format)
     scale = n.store(VRAM, v["scale"] + n.fp(1.0))
     y = n.store(VRAM, n.store(VRAM, v["x"] * scale) + v["shift"])
-    return {"y": n.store("hbm", y)}
+    return elementwise.stored(n, y, inputs, sizes)
 
 
 SPECS = (
     KernelSpec(
         name="modulate",
         summary="y = (1 + scale) * x + shift, scale and shift per column, over rows x "
-        "(heads * head_dim)",
+        "(heads * head_dim), into heads o_head_offset.. of an o_heads-head y",
         sizes=elementwise.SIZES,
         build_module=build,
         make_inputs=elementwise.make_inputs(["x"], ["scale", "shift"]),
-        golden=lambda inputs, sizes, target, hbm_format: golden(inputs, target, hbm_format),
-        test_sizes=({"rows": 64, "heads": 4, "head_dim": 64}, {"rows": 192, "heads": 16}),
+        golden=golden,
+        test_sizes=elementwise.TEST_SIZES,
     ),
 )

@@ -1,0 +1,105 @@
+"""`copy_offset`: write x's heads into a head slice of a wider output, optionally through one
+element-wise op:
+
+    y[:, o_head_offset*head_dim : (o_head_offset + heads)*head_dim] = f(x)
+
+x is rows x (heads * head_dim), y rows x (o_heads * head_dim); the other columns of y are left
+as they were.  The kernels, one per f (the published probe's `compute`):
+
+| kernel                  | f(x)        | per tile                     |
+|-------------------------|-------------|------------------------------|
+| copy_offset             | x           | none: HBM -> VRAM -> HBM     |
+| copy_offset_const_mul   | SCALE * x   | V_MUL_VF (SCALE an FPRAM constant, fp16) |
+| copy_offset_exp         | exp(x)      | V_EXP_V                      |
+| copy_offset_reci        | 1 / x       | V_RECI_V                     |
+
+The published probe routes its optional op through FPRAM row by row (S_MAP_* and S_*_FP);
+here it is one vector op on the tile.  Which head offsets a store can honour:
+`elementwise.Heads` (the first column written a multiple of VLEN).
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from plena_mlir.kernels import elementwise
+from plena_mlir.kernels.elementwise import VRAM
+from plena_mlir.kernels.spec import KernelSpec
+from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.target import DEFAULT_TARGET, Target
+
+SCALE = 0.7  # const_mul's factor (fp16 0.7 = 0.7001953125 on the machine)
+COMPUTES = ("copy", "const_mul", "exp", "reci")
+
+
+def build(
+    rows: int = 128,
+    heads: int = 8,
+    head_dim: int = 16,
+    o_heads: int = 16,
+    o_head_offset: int = 8,
+    compute: str = "copy",
+) -> ModuleOp:
+    if compute not in COMPUTES:
+        raise ValueError(f"copy_offset: compute '{compute}' is not one of {', '.join(COMPUTES)}")
+    name = "copy_offset" if compute == "copy" else f"copy_offset_{compute}"
+    shape = elementwise.Heads(name, rows, heads, head_dim, o_heads, o_head_offset)
+
+    def apply(k, b):
+        x = b["x"]
+        if compute == "const_mul":
+            x *= SCALE
+        elif compute == "exp":
+            k.exp(x, x)
+        elif compute == "reci":
+            k.reci(x, x)
+        return x
+
+    return elementwise.build(shape, ["x"], [], apply)
+
+
+def golden(
+    inputs: Mapping[str, np.ndarray],
+    sizes: Mapping[str, int],
+    compute: str = "copy",
+    target: Target = DEFAULT_TARGET,
+    hbm_format: HbmFormat = "fp32",
+) -> dict[str, np.ndarray]:
+    """The machine's result: x as VRAM holds it (bf16), f computed in f32 (SCALE in fp16) and
+    written back as bf16, stored into y's head slice."""
+    n, v = elementwise.loaded(inputs, target, hbm_format)
+    x = v["x"]
+    with np.errstate(over="ignore", divide="ignore"):  # inf results, as on the machine
+        f = {
+            "copy": lambda: x,
+            "const_mul": lambda: n.store(VRAM, x * n.fp(SCALE)),
+            "exp": lambda: n.store(VRAM, np.exp(x)),
+            "reci": lambda: n.store(VRAM, np.reciprocal(x)),
+        }[compute]()
+    return elementwise.stored(n, f, inputs, sizes)
+
+
+def _spec(compute: str, summary: str) -> KernelSpec:
+    return KernelSpec(
+        name="copy_offset" if compute == "copy" else f"copy_offset_{compute}",
+        summary=f"y[:, heads o_head_offset..] = {summary} (x rows x heads x head_dim, y "
+        "o_heads wide)",
+        sizes={**elementwise.SIZES, "o_heads": 16, "o_head_offset": 8},
+        build_module=lambda **sizes: build(**sizes, compute=compute),
+        make_inputs=elementwise.make_inputs(["x"], []),
+        golden=lambda inputs, sizes, target, fmt: golden(inputs, sizes, compute, target, fmt),
+        test_sizes=(
+            {"o_head_offset": 0},
+            {"o_heads": 8, "o_head_offset": 0},
+            {"rows": 192, "heads": 4, "head_dim": 32, "o_heads": 12, "o_head_offset": 6},
+        ),
+    )
+
+
+SPECS = (
+    _spec("copy", "x"),
+    _spec("const_mul", f"{SCALE} * x"),
+    _spec("exp", "exp(x)"),
+    _spec("reci", "1 / x"),
+)
