@@ -31,8 +31,8 @@ def build(
     n: int = 128,
     k: int = 128,
     bias: bool = True,
-    n_panel: int = 0,
     transpose_b: bool = True,
+    n_panel: int = 0,
 ) -> ModuleOp:
     if m % T or n % T or k % T:
         raise ValueError(f"linear: M, N, K ({m}, {n}, {k}) must be multiples of {T}")
@@ -63,10 +63,10 @@ def build(
 
 def golden(
     inputs: Mapping[str, np.ndarray],
-    n_panel: int = 0,
     transpose_b: bool = True,
     target: Target = DEFAULT_TARGET,
     hbm_format: HbmFormat = "fp32",
+    n_panel: int = 0,
 ) -> dict[str, np.ndarray]:
     """The machine's result: bf16 A, f32 B (MRAM is not rounded), the product as the form
     plena-select-gemm picks computes it (`gemm_result`: the lane partials rounded to bf16
@@ -112,7 +112,7 @@ def _spec(name: str, summary: str, transpose_b: bool) -> KernelSpec:
         build_module=lambda **s: build(**s, transpose_b=transpose_b),
         make_inputs=lambda sizes, rng: _inputs(sizes, rng, transpose_b),
         golden=lambda inputs, sizes, target, fmt: golden(
-            inputs, sizes["n_panel"], transpose_b, target, fmt
+            inputs, transpose_b, target, fmt, sizes["n_panel"]
         ),
         test_sizes=(
             {"m": 64, "n": 64, "k": 64, "bias": False},

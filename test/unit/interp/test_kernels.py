@@ -63,10 +63,9 @@ def test_softmax(rows, cols):
 
 
 def _rmsnorm_math(x: np.ndarray, w: np.ndarray, head_dim: int, eps: float) -> np.ndarray:
-    rows, hidden = x.shape
-    groups = x.reshape(rows, hidden // head_dim, head_dim)
+    groups = x.reshape(x.shape[0], -1, head_dim)
     rms = np.sqrt(np.mean(groups**2, axis=-1, keepdims=True) + eps)
-    return (groups / rms * w).reshape(rows, hidden)
+    return (groups / rms * w).reshape(x.shape)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +74,7 @@ def _rmsnorm_math(x: np.ndarray, w: np.ndarray, head_dim: int, eps: float) -> np
 )
 def test_rmsnorm(rows, hidden, head_dim):
     module = rmsnorm.build(rows, hidden, head_dim)
-    inputs = _inputs(x=(rows, hidden), w=(head_dim,))
+    inputs = _inputs(x=rmsnorm.tensor_shape(rows, hidden, head_dim), w=(head_dim,))
     eps = 1e-6
     exact = interpret_kernel(module, "rmsnorm", inputs, eps=eps)["y"]
     math = _rmsnorm_math(inputs["x"], inputs["w"], head_dim, eps)
