@@ -31,7 +31,14 @@ from plena_mlir.dialects.tile.matrix_ops import (
 from plena_mlir.dialects.tile.types import MemorySpace, format_shape
 from xdsl.dialects.builtin import IndexType, StringAttr, UnitAttr
 from xdsl.ir import SSAValue
-from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, prop_def, traits_def
+from xdsl.irdl import (
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    opt_prop_def,
+    prop_def,
+    traits_def,
+)
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 
@@ -161,8 +168,12 @@ class BtmvOp(BatchedOp):
 # per-lane: lane.gemm
 # ---------------------------------------------------------------------------------------------
 
-#: The instructions plena-select-gemm may choose for one head's product.
-GEMM_INSTRUCTIONS = ("M_MM", "M_TMM", "M_TMM_A", "M_MV", "M_TMV")
+#: The instructions that compute one head's product (`via`): M_MM / M_TMM / M_TMM_A (Bl x
+#: Bl blocks), M_MV / M_TMV (one row), or the batched unit with a lane sum
+#: (M_BMM, M_BTMM, M_BTMV: the L lanes' partial products of the head's K, summed by
+#: V_ADD_VV).  plena-select-gemm chooses among those plena-tvm computes them with
+#: (plena_mlir/lowering/gemm_forms.py: not M_TMM_A, which runs as M_MM, nor M_TMV).
+GEMM_INSTRUCTIONS = ("M_MM", "M_TMM", "M_TMM_A", "M_MV", "M_TMV", "M_BMM", "M_BTMM", "M_BTMV")
 
 
 @irdl_op_definition
@@ -174,7 +185,10 @@ class GemmOp(PerLaneOp):
     with the roles of tile.gemm on the per-lane shapes; a flat operand is the same for every
     lane.  a is VRAM (row_stack, col_pack or flat), b MRAM (col_pack or flat), c a VRAM lane
     buffer distinct from a and b.  `via M_MM` (optional) records the instruction
-    plena-select-gemm chose: M_MM, M_TMM, M_TMM_A, or M_MV / M_TMV for one row (M = 1).
+    plena-select-gemm chose (GEMM_INSTRUCTIONS); `scratch %s` (optional, added with it) is
+    a VRAM lane buffer the chosen form writes partial products to, undefined afterwards:
+
+        lane.gemm %o[m, n] = %p[m, k] * %v[k, n] lane %l via M_BMM scratch %s : ...
     """
 
     name = "lane.gemm"
@@ -183,6 +197,7 @@ class GemmOp(PerLaneOp):
     a = operand_def(LaneBufferType)
     b = operand_def(LaneBufferType)
     lane = operand_def(IndexType)
+    scratch = opt_operand_def(LaneBufferType)
     c_roles = prop_def(StringAttr)
     a_roles = prop_def(StringAttr)
     b_roles = prop_def(StringAttr)
@@ -190,8 +205,6 @@ class GemmOp(PerLaneOp):
     instruction = opt_prop_def(StringAttr)
 
     traits = traits_def(PerLane(), LaneEffects())
-
-    WRITTEN: ClassVar[tuple[str, ...]] = ("c",)
 
     def __init__(
         self,
@@ -202,6 +215,7 @@ class GemmOp(PerLaneOp):
         roles: str = "mk,kn->mn",
         accumulate: bool = False,
         instruction: str | None = None,
+        scratch: SSAValue | None = None,
     ):
         """`roles` in einsum notation: "mk,nk->mn" is c = a·bᵀ."""
         inputs, c_roles = roles.split("->")
@@ -215,10 +229,16 @@ class GemmOp(PerLaneOp):
             properties["accumulate"] = UnitAttr()
         if instruction is not None:
             properties["instruction"] = StringAttr(instruction)
-        super().__init__(operands=[c, a, b, lane], properties=properties)
+        super().__init__(
+            operands=[c, a, b, lane, [] if scratch is None else [scratch]], properties=properties
+        )
 
     @property
-    def READ(self) -> tuple[str, ...]:
+    def WRITTEN(self) -> tuple[str, ...]:  # noqa: N802 (the LaneOp interface)
+        return ("c",) if self.scratch is None else ("c", "scratch")
+
+    @property
+    def READ(self) -> tuple[str, ...]:  # noqa: N802 (the LaneOp interface)
         return ("c", "a", "b") if self.accumulate is not None else ("a", "b")
 
     @property
@@ -235,16 +255,21 @@ class GemmOp(PerLaneOp):
         instruction = None
         if parser.parse_optional_keyword("via"):
             instruction = parser.parse_identifier("an instruction: " + ", ".join(GEMM_INSTRUCTIONS))
+        operands = [c, a, b]
+        if parser.parse_optional_keyword("scratch"):
+            operands.append(parser.parse_unresolved_operand())
         attributes = parser.parse_optional_attr_dict()
         parser.parse_punctuation(":")
         pos = parser.pos
         types = parser.parse_comma_separated_list(Parser.Delimiter.NONE, parser.parse_type)
-        if len(types) != 3:
-            parser.raise_error(f"lane.gemm takes 3 types (c, a, b), got {len(types)}", pos)
-        c_v, a_v, b_v = (
-            parser.resolve_operand(v, t) for v, t in zip((c, a, b), types, strict=True)
-        )
-        op = cls(c_v, a_v, b_v, lane, roles, accumulate, instruction)
+        if len(types) != len(operands):
+            names = "c, a, b" + (", scratch" if len(operands) == 4 else "")
+            parser.raise_error(
+                f"lane.gemm takes {len(operands)} types ({names}), got {len(types)}", pos
+            )
+        resolved = [parser.resolve_operand(v, t) for v, t in zip(operands, types, strict=True)]
+        scratch = resolved[3] if len(resolved) == 4 else None
+        op = cls(*resolved[:3], lane, roles, accumulate, instruction, scratch)
         op.attributes |= attributes
         return op
 
@@ -255,9 +280,15 @@ class GemmOp(PerLaneOp):
         printer.print_operand(self.lane)
         if self.instruction is not None:
             printer.print_string(f" via {self.instruction.data}")
+        if self.scratch is not None:
+            printer.print_string(" scratch ")
+            printer.print_operand(self.scratch)
         printer.print_op_attributes(self.attributes)
         printer.print_string(" : ")
-        printer.print_list((self.c.type, self.a.type, self.b.type), printer.print_attribute)
+        types = [self.c.type, self.a.type, self.b.type]
+        if self.scratch is not None:
+            types.append(self.scratch.type)
+        printer.print_list(types, printer.print_attribute)
 
     # verification ---------------------------------------------------------------------------
     def verify_(self) -> None:
@@ -267,6 +298,10 @@ class GemmOp(PerLaneOp):
         b = _check_mram(self, "b", self.b)
         if self.c in (self.a, self.b):
             raise self.fail("c must be a buffer distinct from a and b")
+        if self.scratch is not None:
+            self.check_buffer("scratch", self.scratch, (_VRAM,))
+            if self.scratch in (self.a, self.b, self.c):
+                raise self.fail("scratch must be a buffer distinct from a, b and c")
         sizes = {name: self._check_roles(name, typ) for name, typ in (("a", a), ("b", b), ("c", c))}
         for role, first, second in (("k", "a", "b"), ("m", "a", "c"), ("n", "b", "c")):
             if sizes[first][role] != sizes[second][role]:

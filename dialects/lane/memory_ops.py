@@ -36,6 +36,7 @@ from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
+    opt_attr_def,
     opt_prop_def,
     prop_def,
     result_def,
@@ -56,25 +57,40 @@ class AllocOp(LaneOp):
     until written.
 
     The type must fit the module's target (`LaneBufferType.target_error`): L lanes, col_pack
-    lanes HLEN wide, row_stack slabs MLEN wide.
+    lanes HLEN wide, row_stack slabs MLEN wide.  `address` (optional, set by
+    plena-allocate-memory) is where its physical buffer (`LaneBufferType.physical`) lives,
+    with the alignment of a `tile.alloc` of that type.
     """
 
     name = "lane.alloc"
 
     result = result_def(LaneBufferType)
+    address = opt_attr_def(IntegerAttr[I64])
 
     traits = traits_def(MultiLane(), MemoryAllocEffect())
 
     assembly_format = "attr-dict `:` type($result)"
 
-    def __init__(self, typ: LaneBufferType):
-        super().__init__(result_types=[typ])
+    def __init__(self, typ: LaneBufferType, address: int | None = None):
+        attributes = {} if address is None else {"address": IntegerAttr(address, i64)}
+        super().__init__(result_types=[typ], attributes=attributes)
 
     def verify_(self) -> None:
         typ = self.result.type
         assert isinstance(typ, LaneBufferType)
-        if (error := typ.target_error(target_of(self))) is not None:
+        target = target_of(self)
+        if (error := typ.target_error(target)) is not None:
             raise self.fail(error)
+        if self.address is None:
+            return
+        address = self.address.value.data
+        alignment = {
+            MemorySpace.VRAM: ("VLEN", target.vlen),
+            MemorySpace.MRAM: ("MLEN^2 (one tile)", target.mlen * target.mlen),
+        }.get(typ.space)
+        if address < 0 or (alignment is not None and address % alignment[1]):
+            rule = "non-negative" + ("" if alignment is None else f", a multiple of {alignment[0]}")
+            raise self.fail(f"{typ.space} address {address} must be {rule}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,7 +115,13 @@ class CopyOp(LaneOp):
 
     where p is fitted to the tensor's other dimensions by adding or dropping leading unit
     dimensions (like tile.copy).  A flat buffer moves one region, `lanes` is not allowed:
-    buf[p] <-> hbm[offsets + p], or the whole tensor when there are no offsets.
+    buf[p] <-> hbm[offsets + p], or the whole tensor when there are no offsets.  A *broadcast*
+    copy loads one region (no `lanes`) into every lane of a lane-laid VRAM buffer, e.g. a
+    head-independent weight used with lane buffers:
+
+        lane.copy %w[0, 0] to %wb     // for l < L: wb[l] = w[0:1, 0:16]  (HBM -> VRAM only)
+
+    (a col_pack one is replicated through FPRAM, so its values are also rounded to fp16).
 
     Between lane buffers both are whole, have the same lanes and per-lane element count, and
     one instruction sequence can move them: the same layout (col_pack, row_stack, fp_lane or
@@ -254,10 +276,17 @@ class CopyOp(LaneOp):
         assert isinstance(tensor, TensorType)
         buf = self.check_buffer(other, getattr(self, other))
         shape, offsets, lane_dim = tensor.get_shape(), self.offsets(), self.lane_dimension
-        if buf.layout.has_lanes and lane_dim is None:
+        broadcast = buf.layout.has_lanes and lane_dim is None
+        if broadcast and side == "dst":
             raise self.fail(
                 f"{other} is {buf.layout}: mark the head dimension of the HBM side with `lanes` "
                 "(`%t[..., lanes %h0, ...]`) to say which heads the lanes hold"
+            )
+        if broadcast and buf.space is not MemorySpace.VRAM:
+            raise self.fail(
+                f"a broadcast copy (no `lanes` dimension: every lane gets the same region) "
+                f"fills a VRAM buffer, not {buf.space} ({buf}); mark the head dimension with "
+                "`lanes`, or use a flat buffer"
             )
         if not buf.layout.has_lanes and lane_dim is not None:
             raise self.fail(f"{other} is flat (no lanes), so no HBM dimension can be `lanes`")
@@ -267,10 +296,12 @@ class CopyOp(LaneOp):
                 f"{len(offsets)} offsets"
             )
         if not offsets:
-            if squeeze(shape) != squeeze(buf.get_shape()):
+            whole = buf.lane_shape if broadcast else buf.get_shape()
+            if squeeze(shape) != squeeze(whole):
+                part = f"a lane of {other}" if broadcast else other
                 raise self.fail(
-                    f"shape of the HBM side ({format_shape(shape)}) does not match {other} "
-                    f"({format_shape(buf.get_shape())})"
+                    f"shape of the HBM side ({format_shape(shape)}) does not match {part} "
+                    f"({format_shape(whole)})"
                 )
             return
         other_dims = [d for d in range(len(shape)) if d != lane_dim]

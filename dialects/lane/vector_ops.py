@@ -46,7 +46,9 @@ class WholeTileOp(OperandListSyntax, ABC):
 
 
 class BinaryOp(WholeTileOp, ABC):
-    """dst[l, r, c] = lhs[l, r, c] (op) rhs[l, r, c]"""
+    """dst[l, r, c] = lhs[l, r, c] (op) rhs[l, r', c] with r' = r, or r' = 0 when a lane of
+    rhs is one row (a 1 x columns row per lane broadcast to every row, e.g. a weight), as
+    tile.add/sub/mul do."""
 
     dst = operand_def(LaneBufferType)
     lhs = operand_def(LaneBufferType)
@@ -55,6 +57,21 @@ class BinaryOp(WholeTileOp, ABC):
     OPERANDS: ClassVar[tuple[str, ...]] = ("dst", "lhs", "rhs")
     READ: ClassVar[tuple[str, ...]] = ("lhs", "rhs")
     TILES: ClassVar[tuple[str, ...]] = ("lhs", "rhs")
+
+    def verify_(self) -> None:
+        self.check_buffer("dst", self.dst, _VRAM)
+        self.check_buffer("lhs", self.lhs, _VRAM)
+        self.check_same_layout("lhs", self.lhs, "dst", self.dst)
+        rhs = self.check_buffer("rhs", self.rhs, _VRAM)
+        dst = self.dst.type
+        assert isinstance(dst, LaneBufferType)
+        row = (rhs.layout, rhs.lanes, rhs.lane_shape) == (
+            dst.layout,
+            dst.lanes,
+            (1, dst.lane_shape[-1]),
+        )
+        if not row:
+            self.check_same_layout("rhs", self.rhs, "dst", self.dst)
 
 
 @irdl_op_definition

@@ -232,8 +232,45 @@ lane.for_lanes %l = 4 {
 
 %Q = "test.op"() : () -> !tile.tensor<1x128x8x16xf32>
 %q = "test.op"() : () -> !lane.buffer<4x64x16xbf16, vram, col_pack>
-lane.copy %Q[0, 0, 0, 0] to %q : !tile.tensor<1x128x8x16xf32> to !lane.buffer<4x64x16xbf16, vram, col_pack>
-// CHECK: lane.copy: dst is col_pack: mark the head dimension of the HBM side with `lanes` (`%t[..., lanes %h0, ...]`) to say which heads the lanes hold
+lane.copy %q to %Q[0, 0, 0, 0] : !lane.buffer<4x64x16xbf16, vram, col_pack> to !tile.tensor<1x128x8x16xf32>
+// CHECK: lane.copy: src is col_pack: mark the head dimension of the HBM side with `lanes` (`%t[..., lanes %h0, ...]`) to say which heads the lanes hold
+
+// -----
+
+// A broadcast copy (no `lanes`: every lane the same region) fills VRAM only.
+
+%W = "test.op"() : () -> !tile.tensor<64x16xf32>
+%k = "test.op"() : () -> !lane.buffer<4x64x16xbf16, mram, col_pack>
+lane.copy %W[0, 0] to %k : !tile.tensor<64x16xf32> to !lane.buffer<4x64x16xbf16, mram, col_pack>
+// CHECK: lane.copy: a broadcast copy (no `lanes` dimension: every lane gets the same region) fills a VRAM buffer, not mram (!lane.buffer<4x64x16xbf16, mram, col_pack>); mark the head dimension with `lanes`, or use a flat buffer
+
+// -----
+
+%W = "test.op"() : () -> !tile.tensor<2x16xf32>
+%w = "test.op"() : () -> !lane.buffer<4x1x16xbf16, vram, col_pack>
+lane.copy %W to %w : !tile.tensor<2x16xf32> to !lane.buffer<4x1x16xbf16, vram, col_pack>
+// CHECK: lane.copy: shape of the HBM side (2x16) does not match a lane of dst (1x16)
+
+// -----
+
+// A one-row rhs is broadcast to every row; a row of another shape or layout is not.
+
+%t = "test.op"() : () -> !lane.buffer<4x64x16xbf16, vram, col_pack>
+%w = "test.op"() : () -> !lane.buffer<4x2x16xbf16, vram, col_pack>
+lane.mul %t, %t, %w : !lane.buffer<4x64x16xbf16, vram, col_pack>, !lane.buffer<4x64x16xbf16, vram, col_pack>, !lane.buffer<4x2x16xbf16, vram, col_pack>
+// CHECK: lane.mul: shape of rhs (4x2x16) does not match dst (4x64x16)
+
+// -----
+
+%t = "test.op"() : () -> !lane.buffer<4x64x16xbf16, vram, col_pack>
+%w = "test.op"() : () -> !lane.buffer<4x1x16xbf16, vram, col_pack>
+lane.mul %t, %w, %t : !lane.buffer<4x64x16xbf16, vram, col_pack>, !lane.buffer<4x1x16xbf16, vram, col_pack>, !lane.buffer<4x64x16xbf16, vram, col_pack>
+// CHECK: lane.mul: shape of lhs (4x1x16) does not match dst (4x64x16)
+
+// -----
+
+%b = lane.alloc {address = 3 : i64} : !lane.buffer<4x64x16xbf16, vram, col_pack>
+// CHECK: lane.alloc: vram address 3 must be non-negative, a multiple of VLEN
 
 // -----
 

@@ -129,3 +129,25 @@ tile.kernel @every_op grid(%qb = 2, %g = 2) args(%Q : !tile.tensor<1x128x8x16xf3
   // GENERIC-NEXT:   "lane.row_sum"(%l, %s, %lane) <{accumulate}> : (!lane.buffer<4x64xf32, fpram, fp_lane>, !lane.buffer<4x64x64xbf16, vram, row_stack>, index) -> ()
   // GENERIC:        "lane.gemm"(%p, %s, %w, %lane) <{c_roles = "mn", a_roles = "km", b_roles = "kn", instruction = "M_TMM_A"}>
 }
+
+// -----
+
+// A broadcast copy (no `lanes`: every lane gets the same region, here a per-head weight), a
+// one-row rhs broadcast to every row, and a placed lane.alloc.
+
+// CHECK-LABEL: tile.kernel @broadcast
+tile.kernel @broadcast grid(%g = 2) args(%X : !tile.tensor<64x8x16xf32>, %W : !tile.tensor<1x16xf32>) {
+  %c4 = arith.constant 4 : index
+  %h0 = arith.muli %g, %c4 : index
+  %x = lane.alloc {address = 0 : i64} : !lane.buffer<4x64x16xbf16, vram, col_pack>
+  %w = lane.alloc {address = 4096 : i64} : !lane.buffer<4x1x16xbf16, vram, col_pack>
+  // CHECK:      %x = lane.alloc {address = 0 : i64} : !lane.buffer<4x64x16xbf16, vram, col_pack>
+  // CHECK-NEXT: %w = lane.alloc {address = 4096 : i64} : !lane.buffer<4x1x16xbf16, vram, col_pack>
+  lane.copy %X[0, lanes %h0, 0] to %x : !tile.tensor<64x8x16xf32> to !lane.buffer<4x64x16xbf16, vram, col_pack>
+  lane.copy %W[0, 0] to %w : !tile.tensor<1x16xf32> to !lane.buffer<4x1x16xbf16, vram, col_pack>
+  lane.mul %x, %x, %w : !lane.buffer<4x64x16xbf16, vram, col_pack>, !lane.buffer<4x64x16xbf16, vram, col_pack>, !lane.buffer<4x1x16xbf16, vram, col_pack>
+  lane.copy %x to %X[0, lanes %h0, 0] : !lane.buffer<4x64x16xbf16, vram, col_pack> to !tile.tensor<64x8x16xf32>
+  // CHECK-NEXT: lane.copy %X[0, lanes %h0, 0] to %x
+  // CHECK-NEXT: lane.copy %W[0, 0] to %w : !tile.tensor<1x16xf32> to !lane.buffer<4x1x16xbf16, vram, col_pack>
+  // CHECK-NEXT: lane.mul %x, %x, %w : !lane.buffer<4x64x16xbf16, vram, col_pack>, !lane.buffer<4x64x16xbf16, vram, col_pack>, !lane.buffer<4x1x16xbf16, vram, col_pack>
+}
