@@ -2,7 +2,8 @@
 
     plena-opt kernel.mlir -p 'plena-infer-memory,plena-assign-layout'
 
-For every `tile.kernel` of the module, every `tile.alloc` gets `{layout = ...}` and the kernel
+For every `tile.kernel` of the module, every `tile.alloc` and `lane.alloc` (its physical
+buffer, the lane layout being part of its type) gets `{layout = ...}` and the kernel
 gets `hbm_layouts = {x = ..., y = ...}` (one entry per HBM tensor argument); the attributes
 are dialects/tile/layouts.py's, the decision `plena_mlir.layout_assignment`'s:
 
@@ -22,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from plena_mlir.dialects import lane
 from plena_mlir.dialects.plena import target_of
 from plena_mlir.dialects.tile import AllocOp, KernelOp, MemorySpace
-from plena_mlir.passes.infer_memory import buffer_name
 from xdsl.context import Context
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.passes import ModulePass
@@ -34,6 +35,7 @@ from plena_mlir.layout_assignment import (
     BUFFER_LAYOUT_ATTR,
     HBM_LAYOUTS_ATTR,
     buffer_layout_attr,
+    describe_alloc,
     tensor_layouts,
 )
 from plena_mlir.target import Target
@@ -41,18 +43,18 @@ from plena_mlir.target import Target
 
 def _assign_buffers(kernel: KernelOp, target: Target) -> None:
     for alloc in kernel.walk():
-        if not isinstance(alloc, AllocOp):
+        if not isinstance(alloc, AllocOp | lane.AllocOp):
             continue
         if alloc.result.type.space is MemorySpace.INFERRED:
             raise DiagnosticException(
-                f"tile.alloc {buffer_name(alloc)}: the memory space is not known: run "
+                f"{describe_alloc(alloc)}: the memory space is not known: run "
                 "plena-infer-memory first"
             )
         needed = buffer_layout_attr(alloc, target)
         pinned = alloc.attributes.get(BUFFER_LAYOUT_ATTR)
         if pinned is not None and pinned != needed:
             raise DiagnosticException(
-                f"tile.alloc {buffer_name(alloc)} needs two layouts: {pinned} (recorded in the "
+                f"{describe_alloc(alloc)} needs two layouts: {pinned} (recorded in the "
                 f"IR) and {needed} (the layout of its memory space on {target.name})"
             )
         alloc.attributes[BUFFER_LAYOUT_ATTR] = needed

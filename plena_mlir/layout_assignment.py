@@ -2,15 +2,18 @@
 
 The decision (`plena-assign-layout` records it; the attributes are dialects/tile/layouts.py):
 
-- an on-chip buffer gets the one layout its memory space has on the target, with the sizes
-  `plena_mlir.layout.buffer_layout` computes: VRAM `#tile.tiled` (column blocks of VLEN
-  columns, rows rounded up to BLEN; a buffer wider than VLEN has several blocks), MRAM
-  `#tile.mram_tiles` (whole MLEN x MLEN tiles), FPRAM `#tile.fpram_entries`;
+- an on-chip buffer (a `tile.alloc`, or a `lane.alloc`'s physical buffer: its lanes are laid
+  out by the lane layout of its type, docs/dialects/lane.md) gets the one layout its memory
+  space has on the target, with the sizes `plena_mlir.layout.buffer_layout` computes: VRAM
+  `#tile.tiled` (column blocks of VLEN columns, rows rounded up to BLEN; a buffer wider than
+  VLEN has several blocks), MRAM `#tile.mram_tiles` (whole MLEN x MLEN tiles), FPRAM
+  `#tile.fpram_entries`;
 - an HBM tensor is `#tile.bshd` when it has a head axis: a rank-4 tensor is [B, S, H, D]; a
   tensor of another rank whose last dimension a `tile.copy` slices per head (the column
   offset is `lane index * c`, the kernel's lane axis, and the region is c columns wide,
-  c < the columns) holds its heads merged, H = columns / c heads of D = c.  Every other
-  tensor is `#tile.row_major`.
+  c < the columns) holds its heads merged, H = columns / c heads of D = c; a tensor a
+  `lane.copy` moves by heads (its `lanes` dimension d) has H = its size in d heads of D = the
+  elements after d.  Every other tensor is `#tile.row_major`.
 
 A buffer or tensor that needs two layouts is an error naming both needs: two copies slicing
 a tensor's heads at different widths, a per-head slice of a rank-4 BSHD tensor's last
@@ -23,6 +26,7 @@ run) that differs from the one the buffer or tensor needs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
@@ -30,7 +34,8 @@ from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr
 from xdsl.ir import Attribute, SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.dialects.tile import AllocOp, CopyOp, KernelOp, TensorType
+from plena_mlir.dialects import lane
+from plena_mlir.dialects.tile import AllocOp, BufferType, CopyOp, KernelOp, TensorType
 from plena_mlir.dialects.tile.layouts import (
     BshdLayoutAttr,
     BufferLayoutAttr,
@@ -40,6 +45,7 @@ from plena_mlir.dialects.tile.layouts import (
     RowMajorLayoutAttr,
     TiledLayoutAttr,
 )
+from plena_mlir.lane_names import describe_op
 from plena_mlir.layout import (
     BufferLayout,
     LayoutError,
@@ -70,33 +76,49 @@ def layout_attr(layout: BufferLayout) -> BufferLayoutAttr:
     return FpramEntriesLayoutAttr(layout.entries)
 
 
-def buffer_layout_attr(alloc: AllocOp, target: Target) -> BufferLayoutAttr:
+def physical_buffer(alloc: AllocOp | lane.AllocOp) -> BufferType:
+    """The buffer `alloc` places in memory: its type, or a lane buffer's physical buffer."""
+    typ = alloc.result.type
+    return typ.physical if isinstance(typ, lane.LaneBufferType) else typ
+
+
+def describe_alloc(alloc: AllocOp | lane.AllocOp) -> str:
+    """`tile.alloc %t (64x16xbf16, vram)` or `lane.alloc %q (!lane.buffer<...>)`."""
+    if isinstance(alloc, AllocOp):
+        return f"tile.alloc {buffer_name(alloc)}"
+    return f"lane.alloc %{alloc.result.name_hint or '?'} ({alloc.result.type})"
+
+
+def buffer_layout_attr(alloc: AllocOp | lane.AllocOp, target: Target) -> BufferLayoutAttr:
     """The layout the buffer `alloc` makes needs (DiagnosticException when it has none)."""
     try:
-        return layout_attr(buffer_layout(alloc.result.type, target))
+        return layout_attr(buffer_layout(physical_buffer(alloc), target))
     except LayoutError as e:
-        raise DiagnosticException(f"tile.alloc {buffer_name(alloc)}: {e}") from None
+        raise DiagnosticException(f"{describe_alloc(alloc)}: {e}") from None
 
 
 def assigned_buffer_layout(buffer: SSAValue, target: Target) -> BufferLayout:
-    """The layout plena-assign-layout recorded for `buffer` (a `tile.alloc` result), as the
-    `plena_mlir.layout` object that does its address math.  DiagnosticException when there
-    is none or it is not a layout a buffer of this type can have on `target`."""
+    """The layout plena-assign-layout recorded for `buffer` (a `tile.alloc` or `lane.alloc`
+    result; of a lane buffer, the layout of its physical buffer), as the `plena_mlir.layout`
+    object that does its address math.  DiagnosticException when there is none or it is not
+    a layout a buffer of this type can have on `target`."""
     alloc = buffer.owner
-    if not isinstance(alloc, AllocOp):
-        raise DiagnosticException(f"{buffer} is not a tile.alloc result: it has no layout")
+    if not isinstance(alloc, AllocOp | lane.AllocOp):
+        raise DiagnosticException(
+            f"{buffer} is not a tile.alloc or lane.alloc result: it has no layout"
+        )
     attr = alloc.attributes.get(BUFFER_LAYOUT_ATTR)
     if attr is None:
         raise DiagnosticException(
-            f"tile.alloc {buffer_name(alloc)} has no layout: run plena-assign-layout first"
+            f"{describe_alloc(alloc)} has no layout: run plena-assign-layout first"
         )
     needed = buffer_layout_attr(alloc, target)
     if attr != needed:
         raise DiagnosticException(
-            f"tile.alloc {buffer_name(alloc)}: its layout {attr} is not one it can have on "
+            f"{describe_alloc(alloc)}: its layout {attr} is not one it can have on "
             f"{target.name} ({needed})"
         )
-    return buffer_layout(alloc.result.type, target)
+    return buffer_layout(physical_buffer(alloc), target)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,6 +178,13 @@ def _tensor_needs(kernel: KernelOp, name: str, tensor: SSAValue) -> list[_Need]:
     needs: list[_Need] = []
     if len(shape) == 4:
         needs.append(_Need(BshdLayoutAttr(shape[2], shape[3]), "it is a rank-4 [B, S, H, D]"))
+    for copy in kernel.walk():
+        if isinstance(copy, lane.CopyOp) and tensor in (copy.src, copy.dst):
+            dim = copy.lane_dimension
+            if dim is not None:
+                head_dim = math.prod(shape[dim + 1 :])
+                why = f"{describe_op(copy)} moves its heads in dimension {dim}"
+                needs.append(_Need(BshdLayoutAttr(shape[dim], head_dim), why))
     for copy in _copies(kernel):
         if tensor not in (copy.src, copy.dst):
             continue

@@ -17,6 +17,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import DiagnosticException
 
+from plena_mlir.builder import KernelBuilder
 from plena_mlir.compare import compare
 from plena_mlir.kernels import all_kernels, rmsnorm, softmax
 from plena_mlir.layout import buffer_layout
@@ -87,8 +88,8 @@ def test_reading_a_layout_before_the_pass_or_a_wrong_one_is_a_diagnostic() -> No
 
 def test_per_head_slices_of_a_lane_kernel_make_its_tensors_bshd() -> None:
     module = rmsnorm.build(64, 128, head_dim=16)
-    InferMemoryPass().apply(Context(), module)
-    AssignLayoutPass().apply(Context(), module)
+    for compile_pass in (InferMemoryPass(), ExpandLanesPass(), AssignLayoutPass()):
+        compile_pass.apply(Context(), module)
     assert assigned_tensor_layouts(kernel_of(module)) == {
         "x": BshdLayoutAttr(8, 16),
         "w": RowMajorLayoutAttr(),
@@ -137,7 +138,7 @@ def test_heads_of_mlen_columns_run_as_grid_instances_and_match_the_golden(
     assert kernel_of(module).lane == "head"
     rng = np.random.default_rng(7)
     inputs = {
-        "x": rng.normal(0.0, 2.0, (128, 256)).astype(np.float32),
+        "x": rng.normal(0.0, 2.0, rmsnorm.tensor_shape(128, 256, 64)).astype(np.float32),
         "w": rng.normal(1.0, 0.5, 64).astype(np.float32),
     }
     compiled = compile_kernel(module)
@@ -147,11 +148,17 @@ def test_heads_of_mlen_columns_run_as_grid_instances_and_match_the_golden(
     assert result.passed, result.describe()
 
 
-def test_narrow_heads_name_the_kernel_the_axis_and_the_buffer() -> None:
+def test_narrow_heads_of_a_2d_tensor_ask_for_a_head_dimension() -> None:
+    with KernelBuilder("scale_heads", grid={"head": 8}, lane="head") as k:
+        x, y = k.tensor("x", (64, 128)), k.tensor("y", (64, 128))
+        t = k.alloc((64, 16), name="t")
+        k.copy(x[0, k.axis("head") * 16], t)
+        t *= 2.0
+        k.copy(t, y[0, k.axis("head") * 16])
     with pytest.raises(
         DiagnosticException,
-        match=r"^plena-expand-lanes: tile\.kernel @rmsnorm has the lane axis %head and the "
-        r"buffer %t \(64x16xbf16, vram\) is narrower than MLEN = 64 columns: packing 4 heads "
-        r"into the lanes of a row \(lane expansion\) is not implemented yet$",
+        match=r"^plena-expand-lanes: tile\.copy #1 of @scale_heads: the head index %head is "
+        r"used in dimension 1 of the HBM src \(64x128\), which is not a head dimension: "
+        r"declare the tensor with a head dimension",
     ):
-        compile_kernel(rmsnorm.build(128, 128, head_dim=16))
+        compile_kernel(k.module)
