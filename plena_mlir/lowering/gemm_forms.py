@@ -1,4 +1,5 @@
-"""The instruction forms that compute a `tile.gemm`, their cycle cost, and the choice.
+"""The instruction forms that compute a `tile.gemm` or one lane of a `lane.gemm`, their cycle
+cost, and the choice.
 
 A gemm C[m, n] (+)= sum_k A[m, k] * B'[k, n] has A in VRAM (rows m, columns k), C in VRAM
 (rows m, columns n) and B in MRAM, either as (K, N) ("kn") or as (N, K) ("nk", nn.Linear's
@@ -19,6 +20,10 @@ the columns l*H .. l*H+H-1 of every K tile, so one M_BTMM / M_BMM yields L parti
 (L slabs, each rounded to bf16) and L-1 V_ADD_VV per row sum them into C:
 
     C[r] = bf16(bf16(bf16(P0[r] + P1[r]) + P2[r]) + P3[r])        (+= : C[r] + P0[r] + ...)
+
+One lane of a `lane.gemm` is such a gemm on the lane's operands (lowering/lane_matrix.py):
+its N may be a head's H columns (a col_pack C), and the lane-sum forms then merge the sum into
+those columns under V_MASK (two more adds a row without `+=`; `packed_c`).
 
 Not used: M_TMV (it reads only rows 0 .. Bl-1 of a tile-aligned tile, so N <= Bl), M_TMM_A
 (plena-tvm runs it as M_MM: A cannot be read transposed), M_BMV (aborts on plena-tvm).  A
@@ -63,18 +68,30 @@ class Form(Enum):
 
     @property
     def matrix_instruction(self) -> str:
+        """The matrix instruction: how a `lane.gemm`'s `via` names the form."""
         return self.value.split("+")[0]
+
+    @classmethod
+    def of_instruction(cls, name: str) -> Form:
+        """The form whose matrix instruction is `name`; ValueError for none."""
+        for form in cls:
+            if form.matrix_instruction == name:
+                return form
+        raise ValueError(f"no instruction form computes a gemm with {name} on plena-tvm")
 
 
 @dataclass(frozen=True)
 class GemmShape:
-    """C[m, n] (+)= A[m, k] * B'[k, n]; `transposed_b`: B is stored (N, K)."""
+    """C[m, n] (+)= A[m, k] * B'[k, n]; `transposed_b`: B is stored (N, K).  `packed_c`: C
+    is one lane of a col_pack buffer (a per-lane `lane.gemm`), so the lane sum and the `+=`
+    adds merge into its columns under V_MASK."""
 
     m: int
     n: int
     k: int
     transposed_b: bool
     accumulate: bool = False
+    packed_c: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,11 +128,28 @@ def parse_roles(a_roles: str, b_roles: str, c_roles: str) -> bool:
     return b_roles == "nk"
 
 
-def candidate_forms(shape: GemmShape) -> tuple[Form, ...]:
-    """The forms that compute `shape`."""
-    if shape.transposed_b:
-        return (Form.TMM, Form.BTMM_LANE_SUM, Form.BTMV_LANE_SUM)
-    return (Form.MM, Form.BMM_LANE_SUM) + ((Form.MV,) if shape.m == 1 else ())
+def candidate_forms(shape: GemmShape, target: Target, row_blocks: bool = True) -> tuple[Form, ...]:
+    """The forms that compute `shape`; none when K is not whole M tiles (every matrix
+    instruction contracts a whole MRAM tile, M rows of K).  The lane-sum forms write whole
+    M-column tiles of partials, so N is whole tiles or one lane's H columns of a packed C;
+    M_MM / M_TMM / M_MV write Bl columns at a time.  `row_blocks`: C may be written Bl rows
+    at a time (M_MM_WO), which a lane's C inside a row_stack buffer may not when its rows are
+    not a multiple of Bl (the next lane's rows follow)."""
+    M, B = target.mlen, target.blen
+    if shape.k == 0 or shape.k % M:
+        return ()
+    whole_partials = shape.n % M == 0 or (shape.packed_c and shape.n == target.hlen)
+    column_blocks = shape.n % B == 0
+    forms: list[Form] = []
+    if column_blocks and row_blocks:
+        forms.append(Form.TMM if shape.transposed_b else Form.MM)
+    if whole_partials:
+        forms += (
+            [Form.BTMM_LANE_SUM, Form.BTMV_LANE_SUM] if shape.transposed_b else [Form.BMM_LANE_SUM]
+        )
+    if column_blocks and shape.m == 1 and not shape.transposed_b:
+        forms.append(Form.MV)
+    return tuple(forms)
 
 
 def form_cost(form: Form, shape: GemmShape, target: Target) -> FormCost:
@@ -124,8 +158,10 @@ def form_cost(form: Form, shape: GemmShape, target: Target) -> FormCost:
     lat = target.latencies
     systolic = lat["SYSTOLIC_PROCESSING_OVERHEAD"] + M
     add, scalar = lat["VECTOR_ADD_CYCLES"], lat["SCALAR_INT_BASIC_CYCLES"]
-    k_tiles, n_tiles = shape.k // M, shape.n // M
+    k_tiles, n_tiles = shape.k // M, -(-shape.n // M)
     sums = L - (0 if shape.accumulate else 1)  # adds per lane-sum row
+    if shape.packed_c and not shape.accumulate:
+        sums += 2  # the masked merge into the lane's columns
     if form in (Form.MM, Form.TMM, Form.MV):
         rows = 1 if form is Form.MV else -(-shape.m // B)
         blocks = rows * (shape.n // B)
@@ -152,12 +188,20 @@ def form_cost(form: Form, shape: GemmShape, target: Target) -> FormCost:
     return FormCost(form, ops, wos, adds, cycles)
 
 
-def select_form(shape: GemmShape, target: Target) -> tuple[FormCost, list[FormCost]]:
-    """The cheapest form for `shape` and the costs of all candidates, cheapest first."""
-    costs = sorted(
-        (form_cost(form, shape, target) for form in candidate_forms(shape)),
-        key=lambda c: c.cycles,
-    )
+def select_form(
+    shape: GemmShape, target: Target, row_blocks: bool = True
+) -> tuple[FormCost, list[FormCost]]:
+    """The cheapest form for `shape` and the costs of all candidates (`candidate_forms`),
+    cheapest first; GemmFormError when no form computes it."""
+    forms = candidate_forms(shape, target, row_blocks)
+    if not forms:
+        raise GemmFormError(
+            f"no instruction form computes a {shape.m} x {shape.n} x {shape.k} (M x N x K) "
+            f"gemm: K must be whole {target.mlen}-row MRAM tiles and N whole "
+            f"{target.mlen}-column tiles, a lane's {target.hlen} columns of a packed C, or "
+            f"(for M_MM / M_TMM / M_MV) a multiple of BLEN = {target.blen}"
+        )
+    costs = sorted((form_cost(form, shape, target) for form in forms), key=lambda c: c.cycles)
     return costs[0], costs
 
 
