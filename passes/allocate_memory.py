@@ -10,6 +10,9 @@ For every `tile.kernel` of the module (each allocated on its own, from the same 
   MRAM whole tiles, FPRAM one entry per element).  Buffers whose live ranges
   (`plena_mlir.buffer_liveness`) do not intersect may share memory: each buffer, in order of
   its first use, takes the lowest free place not used by a buffer live at the same time.
+- every `lane.alloc` gets an `address` the same way, as a `tile.alloc` of its physical
+  buffer (`LaneBufferType.physical`); a broadcast `lane.copy` into a col_pack buffer gets
+  FPRAM staging live at that op only, `{fpram_scratch = N : i64}` on the op (lane_copy.py).
 - the f32 scalar arguments get one FPRAM entry each, live over the whole kernel, recorded as
   `fpram_arguments = {eps = 32 : i64}` on the kernel: the host writes them there.
 - the HBM tensor arguments are placed back to back from byte 0 in argument order with their
@@ -17,16 +20,17 @@ For every `tile.kernel` of the module (each allocated on its own, from the same 
   in that order, recorded as `hbm_addresses = {x = 0 : i64, y = 4608 : i64}`.
 
 FPRAM entries [0, fpram-constant-slots) are the constant pool (`plena_mlir.fpram_pool`,
-recorded on the module as `plena.fpram_pool`); every f32 `arith.constant` a tile op reads gets
-a slot now.  The top `fpram-reserved-top` entries are left to plena-allocate-registers' FP
-spill window.  A buffer that does not fit, an MRAM buffer that is not whole tiles and a
-buffer whose space is still `?` are errors naming the buffer.
+recorded on the module as `plena.fpram_pool`); every f32 `arith.constant` a tile or lane op
+reads gets a slot now.  The top `fpram-reserved-top` entries are left to
+plena-allocate-registers' FP spill window.  A buffer that does not fit, an MRAM buffer that
+is not whole tiles and a buffer whose space is still `?` are errors naming the buffer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from plena_mlir.dialects import lane
 from plena_mlir.dialects.plena import target_of
 from plena_mlir.dialects.tile import AllocOp, KernelOp, MemorySpace, TensorType, TileOp
 from plena_mlir.passes.infer_memory import buffer_name
@@ -53,6 +57,7 @@ from plena_mlir.layout import (
     hbm_addresses,
     unit_elements,
 )
+from plena_mlir.lowering.lane_copy import SCRATCH_ATTR, broadcast_scratch_entries, is_replicated
 from plena_mlir.target import Target
 
 
@@ -63,8 +68,9 @@ class _Request:
     name: str
     units: int
     live: LiveRange
-    alloc: AllocOp | None = None  # None for a scalar argument
+    alloc: AllocOp | lane.AllocOp | None = None  # None for a scalar argument
     start: int = -1  # the unit it is placed at
+    staged: lane.CopyOp | None = None  # the broadcast copy whose FPRAM staging this is
 
 
 @dataclass(frozen=True)
@@ -189,7 +195,7 @@ def _pool_constants(kernel: KernelOp, pool: FpramPool) -> None:
             isinstance(op, ConstantOp)
             and isinstance(op.result.type, Float32Type)
             and isinstance(op.value, FloatAttr)
-            and any(isinstance(use.operation, TileOp) for use in op.result.uses)
+            and any(isinstance(use.operation, TileOp | lane.LaneOp) for use in op.result.uses)
         ):
             pool.slot(op.value.value.data)
 
@@ -200,23 +206,31 @@ def _allocate_kernel(kernel: KernelOp, target: Target, regions: dict[MemorySpace
     whole_kernel = LiveRange(-1, len(spans))
     requests: dict[MemorySpace, list[_Request]] = {space: [] for space in regions}
     for alloc in kernel.walk():
-        if not isinstance(alloc, AllocOp):
+        if not isinstance(alloc, AllocOp | lane.AllocOp):
             continue
+        name = _alloc_name(alloc)
         typ = alloc.result.type
+        if isinstance(typ, lane.LaneBufferType):
+            typ = typ.physical
         if typ.space is MemorySpace.INFERRED:
             raise DiagnosticException(
-                f"tile.alloc {buffer_name(alloc)}: the memory space is not known: run "
-                "plena-infer-memory first"
+                f"{name}: the memory space is not known: run plena-infer-memory first"
             )
         try:
             layout = buffer_layout(typ, target)
         except LayoutError as e:
-            raise DiagnosticException(f"tile.alloc {buffer_name(alloc)}: {e}") from None
-        requests[typ.space].append(
-            _Request(
-                f"tile.alloc {buffer_name(alloc)}", layout.units, live_range(alloc, spans), alloc
+            raise DiagnosticException(f"{name}: {e}") from None
+        requests[typ.space].append(_Request(name, layout.units, live_range(alloc, spans), alloc))
+    for copy in kernel.walk():
+        if isinstance(copy, lane.CopyOp) and is_replicated(copy):
+            requests[MemorySpace.FPRAM].append(
+                _Request(
+                    "the FPRAM staging of a broadcast lane.copy",
+                    broadcast_scratch_entries(copy, target),
+                    spans[copy],
+                    staged=copy,
+                )
             )
-        )
     scalars = [
         (name, arg)
         for name, arg in zip(kernel.arg_names.data, kernel.arguments, strict=True)
@@ -233,7 +247,9 @@ def _allocate_kernel(kernel: KernelOp, target: Target, regions: dict[MemorySpace
             if request.alloc is not None:
                 address = request.start * unit_elements(space, target)
                 request.alloc.attributes["address"] = IntegerAttr(address, i64)
-    scalar_slots = [r for r in requests[MemorySpace.FPRAM] if r.alloc is None]
+            if request.staged is not None:
+                request.staged.attributes[SCRATCH_ATTR] = IntegerAttr(request.start, i64)
+    scalar_slots = [r for r in requests[MemorySpace.FPRAM] if r.alloc is None and r.staged is None]
     kernel.attributes["fpram_arguments"] = DictionaryAttr(
         {
             name.data: IntegerAttr(r.start, i64)
@@ -241,6 +257,15 @@ def _allocate_kernel(kernel: KernelOp, target: Target, regions: dict[MemorySpace
         }
     )
     _place_tensors(kernel, target)
+
+
+def _alloc_name(alloc: AllocOp | lane.AllocOp) -> str:
+    """How diagnostics name a buffer: `tile.alloc %x (64x64xbf16, vram)`, or for a lane
+    buffer `lane.alloc %x (!lane.buffer<...>)`."""
+    if isinstance(alloc, AllocOp):
+        return f"tile.alloc {buffer_name(alloc)}"
+    name = f"%{alloc.result.name_hint}" if alloc.result.name_hint else "(unnamed)"
+    return f"lane.alloc {name} ({alloc.result.type})"
 
 
 def _place_tensors(kernel: KernelOp, target: Target) -> None:

@@ -2,9 +2,10 @@
 
     plena-opt kernel.mlir -p 'plena-infer-memory,plena-allocate-memory,convert-lane-to-plena'
 
-Input: a module with one `tile.kernel` without a lane axis, after plena-allocate-memory
-(addresses on every `tile.alloc`, `hbm_addresses` and `fpram_arguments` on the kernel, the
-constant pool on the module).  Output: the module's body is the program: `plena` ops on
+Input: a module with one `tile.kernel` without a lane axis (its body tile IR, or lane IR
+after plena-expand-lanes), after plena-allocate-memory (addresses on every `tile.alloc` and
+`lane.alloc`, `hbm_addresses` and `fpram_arguments` on the kernel, the constant pool on the
+module).  Output: the module's body is the program: `plena` ops on
 unallocated registers (`!plena.gp`, `!plena.fp`, `!plena.areg`), gp0 and f0 read through
 `plena.get_register`, every integer constant a `plena.li`, loops as `plena.loop`.  The
 kernel's interface stays on the module for the host:
@@ -13,15 +14,20 @@ kernel's interface stays on the module for the host:
                     fpram_arguments = {eps = 32}}
 
 and the constant pool (`plena.fpram_pool`) gains the seeds the reductions need (-inf, 0.0).
-How each op lowers: `plena_mlir/lowering/` (kernel.py, dma.py, vector.py, scalar.py, gemm.py).
-Not supported yet (a diagnostic naming the op): a lane axis, VRAM fills, copies
-other than HBM <-> VRAM and HBM -> MRAM.
+How each op lowers: `plena_mlir/lowering/` (kernel.py, dma.py, onchip_copy.py, vector.py,
+scalar.py, gemm.py; lane ops: lane_copy.py, lane_vector.py, lane_scalar.py,
+lane_matrix.py, which run the tile lowerings on physical buffers).  `lane.for_lanes` is
+unrolled: a per-lane op is lowered once per lane with the lane a static int, so its
+V_MASK (1 << l, C_SET_V_MASK_REG before the masked instructions) and its lane address
+offsets are constants.  A kernel that still has a lane axis is an error ("run
+plena-expand-lanes first").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from plena_mlir.dialects import lane
 from plena_mlir.dialects.plena import target_of
 from plena_mlir.dialects.tile import CopyOp, GemmOp, KernelOp
 from xdsl.context import Context
@@ -35,6 +41,10 @@ from plena_mlir.lowering.dma import lower_copy
 from plena_mlir.lowering.emitter import Emitter
 from plena_mlir.lowering.gemm import lower_gemm
 from plena_mlir.lowering.kernel import KernelLowering
+from plena_mlir.lowering.lane_copy import lower_lane_copy
+from plena_mlir.lowering.lane_matrix import lower_lane_matrix
+from plena_mlir.lowering.lane_scalar import LANE_SCALAR_OPS, lower_lane_scalar
+from plena_mlir.lowering.lane_vector import LANE_VECTOR_OPS, lower_lane_vector
 from plena_mlir.lowering.scalar import SCALAR_OPS, lower_scalar
 from plena_mlir.lowering.vector import VECTOR_OPS, lower_vector
 
@@ -42,8 +52,9 @@ from plena_mlir.lowering.vector import VECTOR_OPS, lower_vector
 KERNEL_ATTR_NAME = "plena.kernel"
 
 
-def lower_tile_op(lowering: KernelLowering, op: Operation) -> None:
-    """Lower one op of the kernel body that is not index arithmetic or a loop."""
+def lower_kernel_op(lowering: KernelLowering, op: Operation) -> None:
+    """Lower one op of the kernel body that is not index arithmetic or a loop; a per-lane op
+    for the lane of the enclosing (unrolled) lane.for_lanes, `lowering.lane`."""
     if isinstance(op, CopyOp):
         lower_copy(lowering, op)
     elif isinstance(op, VECTOR_OPS):
@@ -52,6 +63,14 @@ def lower_tile_op(lowering: KernelLowering, op: Operation) -> None:
         lower_scalar(lowering, op)
     elif isinstance(op, GemmOp):
         lower_gemm(lowering, op)
+    elif isinstance(op, lane.CopyOp):
+        lower_lane_copy(lowering, op)
+    elif isinstance(op, LANE_VECTOR_OPS):
+        lower_lane_vector(lowering, op, lowering.lane)
+    elif isinstance(op, LANE_SCALAR_OPS):
+        lower_lane_scalar(lowering, op, lowering.lane)
+    elif isinstance(op, lane.BtmmOp | lane.BtmvOp | lane.GemmOp):
+        lower_lane_matrix(lowering, op, lowering.lane)
     else:
         raise DiagnosticException(
             f"convert-lane-to-plena: {op.name} is not supported in a tile.kernel body"
@@ -75,7 +94,7 @@ class ConvertLaneToPlenaPass(ModulePass):
         if kernel.lane is not None:
             raise DiagnosticException(
                 f"convert-lane-to-plena: tile.kernel @{kernel.sym_name.data} has the lane axis "
-                f"%{kernel.lane}: run plena-expand-lanes first (not yet available)"
+                f"%{kernel.lane}: run plena-expand-lanes first"
             )
         pool = FpramPool.of(op)
         if pool is None:
@@ -85,7 +104,7 @@ class ConvertLaneToPlenaPass(ModulePass):
             )
         program = Block()
         lowering = KernelLowering(kernel, target_of(op), pool, Emitter(program))
-        lowering.lower(lower_tile_op)
+        lowering.lower(lower_kernel_op)
         op.attributes[KERNEL_ATTR_NAME] = DictionaryAttr(
             {
                 "name": StringAttr(kernel.sym_name.data),

@@ -2,12 +2,13 @@
 
 Ops are numbered in program order (a pre-order walk: an op, then everything nested in it).
 The live range of a buffer is the closed interval from its first use (its first write, in a
-well-formed kernel) to its last use.  A use nested in a loop (or any op with regions) that
-does not also contain the buffer's `tile.alloc` counts as a use over that whole op, first to
-last nested op: the loop may run its body again, so the buffer is live across every
-iteration.  A buffer allocated inside a loop body is a new buffer per iteration, so its uses
-in that body count where they are.  Two buffers whose live ranges do not intersect may share
-memory.  A buffer without uses is live at its `tile.alloc` only.
+well-formed kernel) to its last use.  A use nested in a loop (or any op with regions:
+`scf.for`, `lane.for_lanes`) that does not also contain the buffer's `tile.alloc` (or
+`lane.alloc`) counts as a use over that whole op, first to last nested op: the loop may
+run its body again, so the buffer is live across every iteration.  A buffer allocated
+inside a loop body is a new buffer per iteration, so its uses in that body count where they
+are.  Two buffers whose live ranges do not intersect may share memory.  A buffer without
+uses is live at its alloc only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from dataclasses import dataclass
 
 from xdsl.ir import Block, Operation
 
-from plena_mlir.dialects.tile import AllocOp
+from plena_mlir.dialects import lane, tile
+
+#: The ops that make a buffer: `tile.alloc` and `lane.alloc`.
+AllocOp = tile.AllocOp | lane.AllocOp
 
 
 @dataclass(frozen=True)

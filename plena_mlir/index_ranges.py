@@ -21,6 +21,12 @@ end), or `Unbounded`, naming the op the analysis could not see through:
     arith.addi a, b / subi a, b      a + b / a - b
     arith.muli a, b                  a scaled, when b is a constant (or b scaled by a);
                                      else an opaque variable over the interval product
+    arith.remui a, c / remsi a, c    c a positive constant (remsi: a's interval a_lo .. a_hi
+                                     non-negative; remui: any a, as unsigned):
+                                     a - c * q when a_lo .. a_hi lies in one period
+                                     c * q .. c * q + c - 1 (exact; a itself when q = 0),
+                                     else (and for remui of a possibly negative or
+                                     unbounded a) an opaque variable over 0 .. c - 1
     scf.for induction variable       lb + s * k; with bounds that are bounded but not constant
                                      (the lowering rejects them), an opaque variable over
                                      lb_lo .. ub_hi - 1 (s > 0) and nothing it carries is bounded
@@ -47,8 +53,8 @@ from plena_mlir.dialects.tile import KernelOp
 
 #: What the analysis bounds, for diagnostics about what it does not.
 SUPPORTED = (
-    "only arith.constant, addi, subi and muli of grid indices and of scf.for indices with "
-    "constant bounds are bounded"
+    "only arith.constant, addi, subi, muli, and remui / remsi by a positive constant (remsi of a "
+    "non-negative value) of grid indices and of scf.for indices with constant bounds are bounded"
 )
 
 
@@ -142,7 +148,13 @@ def describe_index(value: SSAValue) -> str:
         return str(owner.value.value.data)
     if value.name_hint:
         return f"%{value.name_hint}"
-    symbol = {arith.AddiOp: "+", arith.SubiOp: "-", arith.MuliOp: "*"}.get(type(owner))
+    symbol = {
+        arith.AddiOp: "+",
+        arith.SubiOp: "-",
+        arith.MuliOp: "*",
+        arith.RemUIOp: "%",
+        arith.RemSIOp: "%",
+    }.get(type(owner))
     if symbol is not None:
         assert isinstance(owner, Operation)
         lhs, rhs = (describe_index(operand) for operand in owner.operands)
@@ -220,6 +232,8 @@ class IndexRanges:
             return IndexRange(op.value.value.data)
         if isinstance(op, arith.AddiOp | arith.SubiOp | arith.MuliOp):
             return self._arithmetic(op)
+        if isinstance(op, arith.RemUIOp | arith.RemSIOp):
+            return self._remainder(op)
         if isinstance(op, scf.ForOp):
             return self._carried(op, value.index, inside=False)
         return Unbounded(
@@ -243,6 +257,29 @@ class IndexRanges:
         a, b = lhs.interval, rhs.interval
         products = [x * y for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
         return _opaque(describe_index(op.result), f"{op.name}", min(products), max(products))
+
+    def _remainder(self, op: arith.RemUIOp | arith.RemSIOp) -> Range:
+        """a % c for a positive constant c (module docstring)."""
+        lhs, rhs = self.of(op.lhs), self.of(op.rhs)
+        if isinstance(rhs, Unbounded):
+            return rhs
+        if not rhs.is_constant or rhs.constant <= 0:
+            return Unbounded(op, f"{op.name} by {describe_index(op.rhs)}, not a positive constant")
+        c, name = rhs.constant, describe_index(op.result)
+        a = None if isinstance(lhs, Unbounded) else lhs.interval
+        if a is None or a.lo < 0:
+            if isinstance(op, arith.RemUIOp):  # a as unsigned is non-negative: any a % c
+                return _opaque(name, op.name, 0, c - 1)
+            if isinstance(lhs, Unbounded):
+                return lhs
+            return Unbounded(
+                op, f"arith.remsi of {describe_index(op.lhs)}, which may be negative ({a.lo})"
+            )
+        assert isinstance(lhs, IndexRange)
+        period = a.lo // c
+        if a.hi // c == period:
+            return lhs - IndexRange(c * period)
+        return _opaque(name, op.name, 0, c - 1)
 
     def _loop(self, loop: scf.ForOp) -> Variable | Unbounded:
         """The iteration variable of `loop`, or why its bounds are unknown."""

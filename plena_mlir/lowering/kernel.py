@@ -5,11 +5,20 @@
     scf.for %i = lb to ub step s (constants)
                               ->  plena.loop ceil((ub - lb) / s), %i an iter_arg from lb
                                   stepped by s, the scf iter_args further iter_args
+    lane.for_lanes %l = L     ->  the body L times (unrolled), %l the Python int l
+                                  (`KernelLowering.lane`), so masks and lane offsets are static
     arith.constant (index)    ->  plena.li
     arith.addi/subi/muli      ->  S_ADD_INT / S_SUB_INT / S_MUL_INT
+    arith.remui/remsi x, c    ->  x - (x * m >> k) * c (`remainder.py`: no integer divide), c a
+                                  positive constant, x non-negative by `IndexRanges`
     f32 values                ->  their FPRAM entry: a constant's slot in the module's constant
                                   pool, a scalar argument's entry in `fpram_arguments`
-    tile ops                  ->  `dma.py`, `vector.py`, `scalar.py`
+    tile and lane ops         ->  the `lower_op` the pass passes in (tile: `dma.py`,
+                                  `vector.py`, `scalar.py`, `gemm.py`; lane: `lane_*.py`)
+
+The op lowerings walk `Buffer`s: a physical buffer (or a lane's part of one) as its
+`!tile.buffer` type and base address, so a tile op and a lane op on the same physical data
+run the same code.
 
 Anything else is a DiagnosticException naming the op.
 """
@@ -17,22 +26,36 @@ Anything else is a DiagnosticException naming the op.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import DictionaryAttr, Float32Type, IndexType, IntegerAttr
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
+from plena_mlir.dialects import lane
+from plena_mlir.dialects.plena.control_ops import C_SetVMaskRegOp
 from plena_mlir.dialects.plena.scalar_int_ops import S_AddIntOp, S_MulIntOp, S_SubIntOp
 from plena_mlir.dialects.tile import AllocOp, BufferType, KernelOp, TensorType
 from plena_mlir.fpram_pool import FpramPool
+from plena_mlir.index_ranges import IndexRanges, Unbounded
 from plena_mlir.lowering.emitter import Emitter, unroll_factor
+from plena_mlir.lowering.remainder import lower_remainder
 from plena_mlir.target import Target
 
 #: GP registers an unrolled loop leaves for constants and operands (`KernelLowering.unroll`).
 UNROLL_SPARE_REGISTERS = 4
 
 _INDEX_ARITHMETIC = {arith.AddiOp: S_AddIntOp, arith.SubiOp: S_SubIntOp, arith.MuliOp: S_MulIntOp}
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """A physical buffer, or the part of one an op works on (a lane's slab or entries): its
+    type (space and shape, laid out by `plena_mlir.layout`) and base address."""
+
+    typ: BufferType
+    address: int
 
 
 def describe(op: Operation) -> str:
@@ -49,7 +72,9 @@ class KernelLowering:
         self.pool = pool
         self.emitter = emitter
         self.indices: dict[SSAValue, SSAValue] = {}
+        self.lane: int | None = None  # the lane of the lane.for_lanes copy being lowered
         self.fp_entries: dict[SSAValue, int] = {}
+        self._index_ranges: IndexRanges | None = None  # made for the first remainder
         self.hbm_addresses = _int_dict(kernel, "hbm_addresses")
         fpram_arguments = _int_dict(kernel, "fpram_arguments")
         grid = len(kernel.grid_sizes.get_values())
@@ -74,13 +99,27 @@ class KernelLowering:
         return self.fp_entries[value]
 
     def buffer_address(self, value: SSAValue) -> int:
-        """The address plena-allocate-memory gave the buffer `value`."""
+        """The address plena-allocate-memory gave the buffer `value` (a lane buffer: its
+        physical buffer's base)."""
         alloc = value.owner
-        if not isinstance(alloc, AllocOp) or alloc.address is None:
+        if not isinstance(alloc, AllocOp | lane.AllocOp) or alloc.address is None:
             raise DiagnosticException(
                 "convert-lane-to-plena: a buffer has no address: run plena-allocate-memory first"
             )
         return alloc.address.value.data
+
+    def buffer(self, value: SSAValue) -> Buffer:
+        """The tile buffer `value` as a `Buffer`."""
+        return Buffer(buffer_type(value), self.buffer_address(value))
+
+    def set_mask(self, mask: int | None) -> int:
+        """V_MASK = mask before masked instructions (C_SET_V_MASK_REG; plena-optimize-scalar
+        drops a write of what V_MASK already holds); the instructions' rmask flag: 1 when
+        masked, 0 (the whole row, V_MASK ignored) for None."""
+        if mask is None:
+            return 0
+        self.emitter.emit(C_SetVMaskRegOp(self.emitter.const(mask)))
+        return 1
 
     def tensor_address(self, value: SSAValue) -> int:
         return self.hbm_addresses[self.tensor_names[value]]
@@ -127,9 +166,13 @@ class KernelLowering:
         elif type(op) in _INDEX_ARITHMETIC:
             lhs, rhs = (self.index(v) for v in op.operands)
             self.indices[op.results[0]] = self.emitter.value(_INDEX_ARITHMETIC[type(op)](lhs, rhs))
+        elif isinstance(op, arith.RemUIOp | arith.RemSIOp):
+            self._remainder(op)
         elif isinstance(op, scf.ForOp):
             self._for(op)
-        elif isinstance(op, AllocOp):
+        elif isinstance(op, lane.ForLanesOp):
+            self._for_lanes(op)
+        elif isinstance(op, AllocOp | lane.AllocOp):
             self.buffer_address(op.result)
         else:
             self._lower_tile_op(self, op)
@@ -145,6 +188,22 @@ class KernelLowering:
                 f"convert-lane-to-plena: {describe(op)} of type {op.result.type} is not "
                 "supported (only index and f32 constants)"
             )
+
+    def _remainder(self, op: arith.RemUIOp | arith.RemSIOp) -> None:
+        if self._index_ranges is None:
+            self._index_ranges = IndexRanges(self.kernel)
+        x = self._index_ranges.interval(op.lhs)
+        x_range = x if isinstance(x, Unbounded) else (x.lo, x.hi)
+        self.indices[op.result] = lower_remainder(self.emitter, op, self.index(op.lhs), x_range)
+
+    def _for_lanes(self, op: lane.ForLanesOp) -> None:
+        """The body once per lane, the lane a static int (`self.lane`, and the constant l for
+        index arithmetic on %l)."""
+        for index in range(op.count.value.data):
+            self.lane = index
+            self.indices[op.lane] = self.emitter.const(index)
+            self.lower_block(op.body.block)
+        self.lane = None
 
     def _for(self, op: scf.ForOp) -> None:
         loop = f"scf.for %{op.body.block.args[0].name_hint or 'i'}"

@@ -8,13 +8,19 @@
                                   sources that are one element or an f32 value are loaded
                                   once, before the loop (so they are read before any write)
     tile.fill dst (fpram), v      S_LD_FP v, then S_ST_FP per entry
-    tile.fill dst (vram), v       `onchip_copy.lower_vram_fill`
+    tile.fill dst (vram), v       `onchip_copy.fill_vram`
+
+`fp_entries`, `fill_fpram` work on FPRAM operands and `Buffer`s, shared with the lane ops.
 
 Entry loops run up to MAX_UNROLL entries per hardware iteration, each copy addressing its
 entry with the S_LD_FP / S_ST_FP immediate.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.ir import Operation
 
 from plena_mlir.dialects.plena.scalar_fp_ops import (
     S_AddFpOp,
@@ -36,11 +42,12 @@ from plena_mlir.dialects.tile import (
     FpSubOp,
     MemorySpace,
 )
-from plena_mlir.lowering.kernel import KernelLowering, buffer_type
-from plena_mlir.lowering.onchip_copy import lower_vram_fill
-from plena_mlir.lowering.vector import fp_source
+from plena_mlir.lowering.kernel import Buffer, KernelLowering, buffer_type
+from plena_mlir.lowering.onchip_copy import fill_vram
+from plena_mlir.lowering.vector import FpOperand, fp_source
 
-_FP_OPS = {
+#: The instruction of each tile FPRAM op (a lane op names its tile op: `TILE_OP`).
+FP_INSTRUCTIONS = {
     FpAddOp: S_AddFpOp,
     FpSubOp: S_SubFpOp,
     FpMulOp: S_MulFpOp,
@@ -50,21 +57,41 @@ _FP_OPS = {
     FpSqrtOp: S_SqrtFpOp,
 }
 
-SCALAR_OPS = (*_FP_OPS, FillOp)
+SCALAR_OPS = (*FP_INSTRUCTIONS, FillOp)
 
 
 def lower_scalar(lowering: KernelLowering, op) -> None:
     if isinstance(op, FillOp):
-        _fill(lowering, op)
+        value = lowering.fp_entry(op.value)
+        if buffer_type(op.dst).space is MemorySpace.VRAM:
+            fill_vram(lowering, lowering.buffer(op.dst), value)
+        else:
+            fill_fpram(lowering, lowering.buffer(op.dst), value)
         return
-    emitter = lowering.emitter
-    make = _FP_OPS[type(op)]
     entries = 1 if op.dst_index is not None else buffer_type(op.dst).get_shape()[0]
-    dst, dst_step = fp_source(lowering, op.dst, op.dst_index, True)
-    sources = [
-        fp_source(lowering, getattr(op, role), getattr(op, f"{role}_index"), True)
-        for role in op.READ
-    ]
+    fp_entries(
+        lowering,
+        FP_INSTRUCTIONS[type(op)],
+        entries,
+        fp_source(lowering, op.dst, op.dst_index, True),
+        [
+            fp_source(lowering, getattr(op, role), getattr(op, f"{role}_index"), True)
+            for role in op.READ
+        ],
+    )
+
+
+def fp_entries(
+    lowering: KernelLowering,
+    make: Callable[..., Operation],
+    entries: int,
+    dst: FpOperand,
+    sources: list[FpOperand],
+) -> None:
+    """FPRAM[dst + i*step] = make(FPRAM[source + i*step] ...) for i < entries (module
+    docstring): sources of step 0 loaded once, before the loop."""
+    emitter = lowering.emitter
+    dst_address, dst_step = dst
     fixed = {k: emitter.load_fp(address) for k, (address, step) in enumerate(sources) if not step}
     moving = [k for k, (_, step) in enumerate(sources) if step]
 
@@ -77,24 +104,21 @@ def lower_scalar(lowering: KernelLowering, op) -> None:
 
     emitter.offset_loop(
         entries,
-        [dst, *(sources[k][0] for k in moving)],
+        [dst_address, *(sources[k][0] for k in moving)],
         [dst_step, *(1 for _ in moving)],
         entry,
         lowering.unroll(entries, 1 + len(moving)),
     )
 
 
-def _fill(lowering: KernelLowering, op: FillOp) -> None:
-    typ = buffer_type(op.dst)
-    if typ.space is MemorySpace.VRAM:
-        lower_vram_fill(lowering, op)
-        return
+def fill_fpram(lowering: KernelLowering, buffer: Buffer, value_entry: int) -> None:
+    """FPRAM[buffer + i] = FPRAM[value_entry] for every entry of the buffer."""
     emitter = lowering.emitter
-    value = emitter.load_fp(emitter.const(lowering.fp_entry(op.value)))
-    entries = typ.get_shape()[0]
+    value = emitter.load_fp(emitter.const(value_entry))
+    (entries,) = buffer.typ.get_shape()
     emitter.offset_loop(
         entries,
-        [emitter.const(lowering.buffer_address(op.dst))],
+        [emitter.const(buffer.address)],
         [1],
         lambda a, offset: emitter.store_fp(value, a[0], offset),
         lowering.unroll(entries, 1),

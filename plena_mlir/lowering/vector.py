@@ -1,16 +1,23 @@
-"""VRAM tile ops: element-wise, row-broadcast and row reductions.
+"""VRAM vector ops: element-wise, row-broadcast and row reductions, tile or lane.
 
-A VRAM operand is walked by (base, row step, column block step) from `plena_mlir.layout`:
-row r of column block b is at base + b*R*VLEN + r*VLEN (R = rows padded to BLEN).  A one-row
-operand broadcast to every row (a bias) has row step 0.  Rows are the outer hardware loop,
-column blocks the inner one:
+The walkers below take `Buffer`s (a physical buffer or a lane's slab: type and base address)
+and a V_MASK (None: unmasked), so `tile` ops (`lower_vector`) and `lane` ops (lane_vector.py)
+share them.  A VRAM operand is walked by (base, row step, column block step) from
+`plena_mlir.layout`: row r of column block b is at base + b*R*VLEN + r*VLEN (R = rows padded
+to BLEN).  A one-row operand broadcast to every row (a bias) has row step 0.  Rows are the
+outer hardware loop, column blocks the inner one:
 
-    tile.add/sub/mul/exp/reci    V_*_VV / V_EXP_V / V_RECI_V per row and column block
-    tile.*_scalar                S_LD_FP the row's scalar (once, before the loops, when it is
-                                 one scalar for all rows), then V_*_VF per column block
-    tile.reduce_max/sum          per row: seed the accumulator (S_LD_FP of acc[r] with
-                                 `accumulate`, else of the pool constant -inf / 0.0), one
-                                 V_RED_* per column block (it accumulates), S_ST_FP acc[r]
+    elementwise (add/sub/mul/exp/reci)   V_*_VV / V_EXP_V / V_RECI_V per row and column block
+    broadcast_scalar (*_scalar)          S_LD_FP the row's scalar (once, before the loops, when
+                                         it is one scalar for all rows), then V_*_VF per block
+    reduce_rows (reduce_max/sum)         per row: seed the accumulator (S_LD_FP of acc[r] with
+                                         `accumulate`, else of the pool constant -inf / 0.0),
+                                         one V_RED_* per column block (it accumulates),
+                                         S_ST_FP acc[r]
+
+With a mask, C_SET_V_MASK_REG mask comes first and every instruction has rmask = 1: the heads
+whose bit is set get the result, the others the first source's values (V_RED_*: only the set
+heads are reduced).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from xdsl.dialects.builtin import Float32Type
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from plena_mlir.dialects.plena.vector_ops import (
     V_AddVfOp,
@@ -46,37 +53,52 @@ from plena_mlir.dialects.tile import (
     SubScalarOp,
 )
 from plena_mlir.layout import VramLayout, buffer_layout
-from plena_mlir.lowering.kernel import KernelLowering, buffer_type
+from plena_mlir.lowering.kernel import Buffer, KernelLowering, buffer_type
 
-_BINARY = {AddOp: V_AddVvOp, SubOp: V_SubVvOp, MulOp: V_MulVvOp}
-_UNARY = {ExpOp: V_ExpVOp, ReciOp: V_ReciVOp}
-_REDUCE = {ReduceMaxOp: (V_RedMaxOp, float("-inf")), ReduceSumOp: (V_RedSumOp, 0.0)}
+#: The instruction of each tile op (a lane op names its tile op: `TILE_OP`).
+BINARY = {AddOp: V_AddVvOp, SubOp: V_SubVvOp, MulOp: V_MulVvOp}
+UNARY = {ExpOp: V_ExpVOp, ReciOp: V_ReciVOp}
+REDUCE = {ReduceMaxOp: (V_RedMaxOp, float("-inf")), ReduceSumOp: (V_RedSumOp, 0.0)}
 
+#: An FPRAM operand of a vector op: the register holding its address and its step per row
+#: (0: one value for every row).
+FpOperand = tuple[SSAValue, int]
 
-def _scalar_instruction(op) -> Callable[[SSAValue, SSAValue, SSAValue], object]:
-    if isinstance(op, AddScalarOp):
-        return lambda d, s, f: V_AddVfOp(d, s, f, rmask=0)
-    if isinstance(op, SubScalarOp | RsubScalarOp):
-        reverse = int(isinstance(op, RsubScalarOp))
-        return lambda d, s, f: V_SubVfOp(d, s, f, rmask=0, reverse=reverse)
-    assert isinstance(op, MulScalarOp)
-    return lambda d, s, f: V_MulVfOp(d, s, f, rmask=0)
+#: Builds one V_*_VF: (dst row, src row, f register, rmask) -> the instruction.
+ScalarInstruction = Callable[[SSAValue, SSAValue, SSAValue, int], Operation]
 
 
-VECTOR_OPS = (*_BINARY, *_UNARY, AddScalarOp, SubScalarOp, RsubScalarOp, MulScalarOp, *_REDUCE)
+def scalar_instruction(tile_op: type) -> ScalarInstruction:
+    """The V_*_VF of tile.add/sub/rsub/mul_scalar."""
+    if tile_op is AddScalarOp:
+        return lambda d, s, f, m: V_AddVfOp(d, s, f, rmask=m)
+    if tile_op in (SubScalarOp, RsubScalarOp):
+        reverse = int(tile_op is RsubScalarOp)
+        return lambda d, s, f, m: V_SubVfOp(d, s, f, rmask=m, reverse=reverse)
+    assert tile_op is MulScalarOp
+    return lambda d, s, f, m: V_MulVfOp(d, s, f, rmask=m)
+
+
+VECTOR_OPS = (*BINARY, *UNARY, AddScalarOp, SubScalarOp, RsubScalarOp, MulScalarOp, *REDUCE)
+
+
+def vram_layout(buffer: Buffer, lowering: KernelLowering) -> VramLayout:
+    layout = buffer_layout(buffer.typ, lowering.target)
+    assert isinstance(layout, VramLayout)
+    return layout
 
 
 class _Walk:
     """The rows x column blocks of `dst` and the VRAM operands walked with it."""
 
-    def __init__(self, lowering: KernelLowering, dst: SSAValue, operands: list[SSAValue]):
+    def __init__(self, lowering: KernelLowering, dst: Buffer, operands: list[Buffer]):
         self.lowering = lowering
-        layout = self._layout(dst)
+        layout = vram_layout(dst, lowering)
         self.rows, self.blocks = layout.rows, layout.column_blocks
         self.bases, self.row_steps, self.block_steps = [], [], []
-        for value in operands:
-            operand = self._layout(value)
-            self.bases.append(lowering.buffer_address(value))
+        for buffer in operands:
+            operand = vram_layout(buffer, lowering)
+            self.bases.append(buffer.address)
             self.row_steps.append(0 if operand.rows == 1 and self.rows > 1 else operand.vlen)
             self.block_steps.append(operand.column_block_offset(1) if self.blocks > 1 else 0)
         vlen = layout.vlen
@@ -84,11 +106,6 @@ class _Walk:
         self.contiguous = all(step == vlen for step in self.row_steps) and all(
             step in (0, self.rows * vlen) for step in self.block_steps
         )
-
-    def _layout(self, value: SSAValue) -> VramLayout:
-        layout = buffer_layout(buffer_type(value), self.lowering.target)
-        assert isinstance(layout, VramLayout)
-        return layout
 
     def _registers(self) -> list[SSAValue]:
         emitter = self.lowering.emitter
@@ -160,25 +177,119 @@ class _Walk:
         )
 
 
-def lower_vector(lowering: KernelLowering, op) -> None:
+# ---------------------------------------------------------------------------------------------
+# the walkers, on Buffers
+# ---------------------------------------------------------------------------------------------
+
+
+def elementwise(
+    lowering: KernelLowering,
+    make: Callable[..., Operation],
+    dst: Buffer,
+    sources: list[Buffer],
+    mask: int | None = None,
+) -> None:
+    """make(dst row, source rows..., rmask) for every row of dst (a one-row source is
+    broadcast to every row)."""
+    rmask = lowering.set_mask(mask)
+    walk = _Walk(lowering, dst, [dst, *sources])
+    walk.each_row(lambda a: lowering.emitter.emit(make(*a, rmask=rmask)))
+
+
+def broadcast_scalar(
+    lowering: KernelLowering,
+    make: ScalarInstruction,
+    dst: Buffer,
+    src: Buffer,
+    scalar: FpOperand,
+    mask: int | None = None,
+) -> None:
+    """dst[r, :] = src[r, :] (op) FPRAM[scalar + r*step] (module docstring)."""
     emitter = lowering.emitter
-    if type(op) in _BINARY:
-        make = _BINARY[type(op)]
-        walk = _Walk(lowering, op.dst, [op.dst, op.lhs, op.rhs])
-        walk.each_row(lambda a: emitter.emit(make(*a, rmask=0)))
-    elif type(op) in _UNARY:
-        make = _UNARY[type(op)]
-        walk = _Walk(lowering, op.dst, [op.dst, op.src])
-        walk.each_row(lambda a: emitter.emit(make(*a, rmask=0)))
-    elif type(op) in _REDUCE:
-        _reduce(lowering, op)
+    rmask = lowering.set_mask(mask)
+    walk = _Walk(lowering, dst, [dst, src])
+    address, step = scalar
+    if not step or walk.rows == 1:
+        f = emitter.load_fp(address)
+        walk.each_row(lambda a: emitter.emit(make(a[0], a[1], f, rmask)))
+        return
+
+    def row(rows: list[SSAValue], fp: list[SSAValue], offset: int) -> None:
+        f = emitter.load_fp(fp[0], offset)
+        walk.blocks_of(rows, lambda a: emitter.emit(make(a[0], a[1], f, rmask)))
+
+    walk.each_row_of_blocks(row, [address], [step])
+
+
+def reduce_rows(
+    lowering: KernelLowering,
+    tile_op: type,
+    src: Buffer,
+    acc: FpOperand,
+    accumulate: bool,
+    mask: int | None = None,
+) -> None:
+    """FPRAM[acc + r*step] = max / sum of row r of src (module docstring)."""
+    emitter = lowering.emitter
+    make, identity = REDUCE[tile_op]
+    rmask = lowering.set_mask(mask)
+    walk = _Walk(lowering, src, [src])
+    address, step = acc
+    seed = emitter.const(lowering.pool.slot(identity))
+
+    def row(rows: list[SSAValue], fp: list[SSAValue], offset: int) -> None:
+        value = emitter.load_fp(fp[0], offset) if accumulate else emitter.load_fp(seed)
+        unroll = lowering.unroll(walk.blocks, 1)
+
+        def blocks(carried: list[SSAValue]) -> list[SSAValue]:
+            address, value = carried
+            for _ in range(unroll):
+                value = emitter.value(make(value, address, rmask=rmask))
+                address = emitter.add_const(address, walk.block_steps[0])
+            return [address, value]
+
+        _, value = emitter.loop(walk.blocks // unroll, [rows[0], value], blocks)
+        emitter.store_fp(value, fp[0], offset)
+
+    walk.each_row_of_blocks(row, [address], [step if walk.rows > 1 else 0])
+
+
+# ---------------------------------------------------------------------------------------------
+# tile ops
+# ---------------------------------------------------------------------------------------------
+
+
+def lower_vector(lowering: KernelLowering, op) -> None:
+    if type(op) in BINARY:
+        sources = [lowering.buffer(op.lhs), lowering.buffer(op.rhs)]
+        elementwise(lowering, BINARY[type(op)], lowering.buffer(op.dst), sources)
+    elif type(op) in UNARY:
+        elementwise(lowering, UNARY[type(op)], lowering.buffer(op.dst), [lowering.buffer(op.src)])
+    elif type(op) in REDUCE:
+        rows = buffer_type(op.src).get_shape()[0]
+        acc = fp_source(lowering, op.acc, op.acc_index, rows > 1)
+        reduce_rows(lowering, type(op), lowering.buffer(op.src), acc, op.accumulate is not None)
     else:
-        _broadcast(lowering, op)
+        rows = buffer_type(op.dst).get_shape()[0]
+        scalar = op.scalar
+        per_row = (
+            op.scalar_index is None
+            and not isinstance(scalar.type, Float32Type)
+            and buffer_type(scalar).get_shape()[0] == rows
+            and rows > 1
+        )
+        broadcast_scalar(
+            lowering,
+            scalar_instruction(type(op)),
+            lowering.buffer(op.dst),
+            lowering.buffer(op.src),
+            fp_source(lowering, scalar, op.scalar_index, per_row),
+        )
 
 
 def fp_source(
     lowering: KernelLowering, value: SSAValue, index: SSAValue | None, per_entry: bool
-) -> tuple[SSAValue, int]:
+) -> FpOperand:
     """The FPRAM address register of an f32 source and its step per entry: an f32 value's
     entry, one element `value[index]`, or a buffer (step 1 when `per_entry`, else its
     single entry)."""
@@ -189,52 +300,3 @@ def fp_source(
     if index is not None:
         return emitter.add(address, lowering.index(index)), 0
     return address, 1 if per_entry else 0
-
-
-def _broadcast(lowering: KernelLowering, op) -> None:
-    emitter = lowering.emitter
-    make = _scalar_instruction(op)
-    walk = _Walk(lowering, op.dst, [op.dst, op.src])
-    scalar = op.scalar
-    per_row = (
-        op.scalar_index is None
-        and not isinstance(scalar.type, Float32Type)
-        and buffer_type(scalar).get_shape()[0] == walk.rows
-        and walk.rows > 1
-    )
-    address, step = fp_source(lowering, scalar, op.scalar_index, per_row)
-    if not per_row:
-        f = emitter.load_fp(address)
-        walk.each_row(lambda a: emitter.emit(make(a[0], a[1], f)))
-        return
-
-    def row(rows: list[SSAValue], fp: list[SSAValue], offset: int) -> None:
-        f = emitter.load_fp(fp[0], offset)
-        walk.blocks_of(rows, lambda a: emitter.emit(make(a[0], a[1], f)))
-
-    walk.each_row_of_blocks(row, [address], [step])
-
-
-def _reduce(lowering: KernelLowering, op) -> None:
-    emitter = lowering.emitter
-    make, identity = _REDUCE[type(op)]
-    walk = _Walk(lowering, op.src, [op.src])
-    acc, step = fp_source(lowering, op.acc, op.acc_index, walk.rows > 1)
-    seed = emitter.const(lowering.pool.slot(identity))
-    accumulate = op.accumulate is not None
-
-    def row(rows: list[SSAValue], fp: list[SSAValue], offset: int) -> None:
-        value = emitter.load_fp(fp[0], offset) if accumulate else emitter.load_fp(seed)
-        unroll = lowering.unroll(walk.blocks, 1)
-
-        def blocks(carried: list[SSAValue]) -> list[SSAValue]:
-            address, value = carried
-            for _ in range(unroll):
-                value = emitter.value(make(value, address, rmask=0))
-                address = emitter.add_const(address, walk.block_steps[0])
-            return [address, value]
-
-        _, value = emitter.loop(walk.blocks // unroll, [rows[0], value], blocks)
-        emitter.store_fp(value, fp[0], offset)
-
-    walk.each_row_of_blocks(row, [acc], [step])

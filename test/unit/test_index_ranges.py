@@ -214,6 +214,72 @@ def test_a_value_not_advanced_by_an_independent_amount_cannot_be_bounded() -> No
     )
 
 
+def test_a_remainder_by_a_positive_constant_of_a_non_negative_index_is_0_to_c_minus_1() -> None:
+    """The GQA kv head h % kv_heads: over several periods 0 .. c-1, an opaque variable."""
+    ranges, v = analyse(
+        CONSTANTS
+        + """
+  %kvs = arith.remsi %head, %c4 : index
+  %kvu = arith.remui %head, %c4 : index
+  %row = arith.muli %kvs, %c64 : index
+""",
+        grid="%head = 10",
+    )
+    for name in ("kvs", "kvu"):
+        assert ranges.interval(v[name]) == Interval(0, 3)
+    assert ranges.interval(v["row"]) == Interval(0, 192)
+    kv = ranges.of(v["kvs"])
+    assert not isinstance(kv, Unbounded)
+    assert [var.origin for var in kv.extreme(True)[1]] == ["arith.remsi, in 0..3"]
+
+
+def test_a_remainder_within_one_period_is_exact() -> None:
+    """a % c with a in c*q .. c*q + c - 1 is a - c*q: still the grid variable, so its ends name
+    the grid point; a constant stays a constant."""
+    ranges, v = analyse(
+        CONSTANTS
+        + """
+  %up = arith.addi %block, %c4 : index
+  %same = arith.remsi %block, %c4 : index
+  %shifted = arith.remui %up, %c4 : index
+  %wide = arith.remui %block, %c10 : index
+  %ten = arith.remsi %c10, %c4 : index
+""",
+    )
+    for name in ("same", "shifted", "wide"):
+        exact = ranges.of(v[name])
+        assert ranges.interval(v[name]) == Interval(0, 3)
+        assert not isinstance(exact, Unbounded)
+        assert [var.name for var in exact.extreme(True)[1]] == ["%block"]
+    assert ranges.interval(v["ten"]) == Interval(2, 2)
+
+
+def test_a_signed_remainder_of_a_possibly_negative_value_is_unbounded() -> None:
+    """remsi of a negative value is negative (or zero); remui reads it as a huge unsigned
+    value, whose remainder still lies in 0 .. c-1."""
+    ranges, v = analyse(
+        CONSTANTS
+        + """
+  %below = arith.subi %block, %c2 : index
+  %signed = arith.remsi %below, %c4 : index
+  %unsigned = arith.remui %below, %c4 : index
+  %by_index = arith.remui %c64, %block : index
+  %by_negative = arith.remsi %block, %cm64 : index
+  %half = arith.divui %block, %c2 : index
+  %of_unknown = arith.remui %half, %c4 : index
+""",
+    )
+    signed = ranges.of(v["signed"])
+    assert isinstance(signed, Unbounded)
+    assert signed.reason == "arith.remsi of %below, which may be negative (-2)"
+    assert ranges.interval(v["unsigned"]) == Interval(0, 3)
+    assert ranges.interval(v["of_unknown"]) == Interval(0, 3)
+    for name, divisor in (("by_index", "%block"), ("by_negative", "-64")):
+        unbounded = ranges.of(v[name])
+        assert isinstance(unbounded, Unbounded)
+        assert unbounded.reason.endswith(f" by {divisor}, not a positive constant")
+
+
 def test_an_unknown_op_is_unbounded_and_so_is_what_is_computed_from_it() -> None:
     ranges, v = analyse(
         CONSTANTS

@@ -139,7 +139,7 @@ tile.kernel @k grid(%block = 4) args(%x : !tile.tensor<128x64xf32>) {
   tile.copy %x[%half, 0] to %t : !tile.tensor<128x64xf32> to !tile.buffer<64x64xbf16, vram>
 }
 
-// CHECK: tile.copy %x[%half, 0] -> %t: the offset %half into dimension 0 of %x cannot be bounded: it depends on arith.divui, which is not index arithmetic the analysis knows (only arith.constant, addi, subi and muli of grid indices and of scf.for indices with constant bounds are bounded); the hardware does not check addresses
+// CHECK: tile.copy %x[%half, 0] -> %t: the offset %half into dimension 0 of %x cannot be bounded: it depends on arith.divui, which is not index arithmetic the analysis knows (only arith.constant, addi, subi, muli, and remui / remsi by a positive constant (remsi of a non-negative value) of grid indices and of scf.for indices with constant bounds are bounded); the hardware does not check addresses
 
 // -----
 
