@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from xdsl.interpreter import Interpreter, InterpreterFunctions, PythonValues, impl
 from xdsl.ir import SSAValue
+from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.dialects import tile
 from plena_mlir.dialects.lane import (
@@ -32,6 +33,7 @@ from plena_mlir.dialects.lane import (
     ForLanesOp,
     GemmOp,
     LaneBufferType,
+    LaneLayout,
 )
 from plena_mlir.dialects.lane.matrix_ops import BatchedOp
 from plena_mlir.dialects.lane.row_ops import RowReduceOp, RowScalarOp
@@ -46,6 +48,18 @@ from plena_mlir.interp.tile_functions import (
     operand_values,
     single_rounding_gemm,
 )
+from plena_mlir.lowering.gemm_forms import Form
+from plena_mlir.lowering.gemm_numerics import gemm_result, lane_scores
+from plena_mlir.passes.select_gemm import lane_gemm_form
+from plena_mlir.target import Target
+
+
+def _machine_form(op: GemmOp, target: Target) -> Form | None:
+    """The form the compiled program computes `op` with (None: no form computes it)."""
+    try:
+        return lane_gemm_form(op, target)
+    except DiagnosticException:
+        return None
 
 
 def _place(value: SSAValue) -> Place:
@@ -56,6 +70,18 @@ def _lane_of(value: SSAValue, array: np.ndarray, lane: int) -> np.ndarray:
     """Lane `lane` of a lane-laid buffer (a view); a flat buffer is every lane's."""
     assert isinstance(value.type, LaneBufferType)
     return array[lane] if value.type.layout.has_lanes else array
+
+
+def _is_replicated(op: CopyOp) -> bool:
+    """A broadcast copy into a col_pack buffer: the machine replicates the region through
+    FPRAM (S_MAP_FP_V, S_LD_FP / S_ST_FP, S_MAP_V_FP), so its values are rounded to fp16."""
+    dst = op.dst.type
+    return (
+        op.tensor_side == "src"
+        and op.lane_dimension is None
+        and isinstance(dst, LaneBufferType)
+        and dst.layout is LaneLayout.COL_PACK
+    )
 
 
 class LaneFunctions(InterpreterFunctions):
@@ -115,7 +141,10 @@ class LaneFunctions(InterpreterFunctions):
         for lane, region in self._hbm_regions(op, values, values[getattr(op, side)]):
             if side == "src":
                 target = _lane_of(other, buf, lane)
-                target[...] = self._store(op, _place(other), region.reshape(target.shape))
+                loaded = self._store(op, _place(other), region.reshape(target.shape))
+                if _is_replicated(op):  # through FPRAM (fp16) and back
+                    loaded = self._store(op, _place(other), self.numerics.fp(loaded))
+                target[...] = loaded
             else:
                 source = _lane_of(other, buf, lane)
                 region[...] = self._store(op, "hbm", source.reshape(region.shape))
@@ -125,13 +154,15 @@ class LaneFunctions(InterpreterFunctions):
         self, op: CopyOp, values: dict[SSAValue, Any], tensor: np.ndarray
     ) -> list[tuple[int, np.ndarray]]:
         """(lane, view of the tensor region that lane moves): every lane of a lane-laid
-        buffer, or lane 0 alone for a flat one."""
+        buffer (the same region for each in a broadcast copy), or lane 0 alone for a flat
+        one."""
         buffer_type = (op.dst if op.tensor_side == "src" else op.src).type
         assert isinstance(buffer_type, LaneBufferType)
         offsets = [o if isinstance(o, int) else values[o] for o in op.offsets()]
-        if not offsets:
-            return [(0, tensor)]
         lane_dim = op.lane_dimension
+        every = range(buffer_type.lanes)  # the lanes one region goes to (flat: lane 0)
+        if not offsets:
+            return [(lane, tensor) for lane in every]
         other_dims = [d for d in range(tensor.ndim) if d != lane_dim]
         sizes = default_sizes(buffer_type.lane_shape, len(other_dims))
         assert sizes is not None  # the verifier checked that a lane fits the tensor
@@ -146,7 +177,7 @@ class LaneFunctions(InterpreterFunctions):
                 )
             index[dim] = slice(start, start + size)
         if lane_dim is None:
-            return [(0, tensor[tuple(index)])]
+            return [(lane, tensor[tuple(index)]) for lane in every]
         first, lanes = offsets[lane_dim], buffer_type.lanes
         if not (0 <= first and first + lanes <= tensor.shape[lane_dim]):
             raise interpretation_fault(
@@ -162,23 +193,36 @@ class LaneFunctions(InterpreterFunctions):
 
     # matrix ---------------------------------------------------------------------------------
     def run_batched(self, interpreter: Interpreter, op: BatchedOp, args: PythonValues):
-        """dst[l, q, j] = bf16(sum over d of q[l, q, d] * k[l, j, d]): the per-lane sums exact,
-        held in the f32 accumulator, rounded by the write-out to VRAM (rounded mode)."""
+        """dst[l, q, j] = bf16(sum over d of q[l, q, d] * k[l, j, d]): exact sums, or in rounded
+        mode the f32 accumulator's sums in the machine's order (`lane_scores`), rounded to bf16
+        by the write-out to VRAM."""
         dst, q, k = args
-        products = np.einsum("lqd,ljd->lqj", q.astype(np.float64), k.astype(np.float64))
-        dst[...] = self.numerics.store(MemorySpace.VRAM, self.numerics.accumulate(products))
+        numerics = self.numerics
+        if numerics.rounded:  # summed in the f32 accumulator as M_BTMM / M_BTMV do
+            products = lane_scores(q, k, q.shape[1], numerics.target)
+        else:
+            products = np.einsum("lqd,ljd->lqj", q.astype(np.float64), k.astype(np.float64))
+        dst[...] = numerics.store(MemorySpace.VRAM, products)
         return ()
 
     @impl(GemmOp)
     def run_gemm(self, interpreter: Interpreter, op: GemmOp, args: PythonValues):
-        """c[l] (+)= a[l] · b[l] for the lane l: one head's M_MM / M_MV family product, the f32
-        accumulator written to VRAM once (rounded to bf16); `+=` adds the written product to
-        c like a V_ADD_VV (as tile.gemm with a plain form)."""
+        """c[l] (+)= a[l] · b[l] for the lane l.  Exact mode: the exact product.  Rounded
+        mode: what the lane's instruction form leaves in C (`gemm_result`), the form its
+        `via` names or, with none recorded, the one plena-select-gemm chooses
+        (`lane_gemm_form`); a gemm no form computes (compilation rejects it, e.g. a col_pack
+        A) is rounded once, as the M_MM family does."""
         values = operand_values(op, args)
         lane = values[op.lane]
         c, a, b = (_lane_of(v, values[v], lane) for v in (op.c, op.a, op.b))
         accumulate = op.accumulate is not None
-        c[...] = single_rounding_gemm(self.numerics, op.einsum, c, a, b, accumulate)
+        numerics = self.numerics
+        form = _machine_form(op, numerics.target) if numerics.rounded else None
+        if form is None:
+            c[...] = single_rounding_gemm(numerics, op.einsum, c, a, b, accumulate)
+            return ()
+        transposed_b = op.b_roles.data == "nk"
+        c[...] = gemm_result(form, a, b, transposed_b, numerics.target, c if accumulate else None)
         return ()
 
     # whole-tile vector ops (multi-lane) -----------------------------------------------------

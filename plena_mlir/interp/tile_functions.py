@@ -24,6 +24,7 @@ from plena_mlir.dialects.tile import (
     FillOp,
     FpOp,
     GemmOp,
+    KernelOp,
     MemorySpace,
     ReduceOp,
     ReduceSumOp,
@@ -41,8 +42,10 @@ from plena_mlir.lowering.gemm_forms import (
     parse_roles,
     select_form,
 )
-from plena_mlir.lowering.gemm_numerics import gemm_result
-from plena_mlir.passes.select_gemm import chosen_form
+from plena_mlir.lowering.gemm_numerics import gemm_result, lane_scores
+from plena_mlir.passes.expand_lanes import narrow_buffer
+from plena_mlir.passes.select_gemm import chosen_form, head_gemm_form
+from plena_mlir.target import Target
 
 
 def single_rounding_gemm(
@@ -57,17 +60,32 @@ def single_rounding_gemm(
     return numerics.store(MemorySpace.VRAM, c + product) if accumulate else product
 
 
+def _packs_lanes(op: GemmOp, target: Target) -> bool:
+    """Whether `op` is one head's gemm in a kernel plena-expand-lanes packs into lanes (a lane
+    axis and a VRAM / MRAM buffer narrower than MLEN)."""
+    kernel = op.parent_op()
+    while kernel is not None and not isinstance(kernel, KernelOp):
+        kernel = kernel.parent_op()
+    if kernel is None or kernel.lane is None:
+        return False
+    return narrow_buffer(kernel, target) is not None
+
+
 def _machine_form(op: GemmOp, c_shape: tuple[int, ...], k: int, numerics: Numerics) -> Form | None:
-    """The instruction form the compiled program computes `op` with (None: roles no form
-    computes, which compilation rejects)."""
+    """The instruction form the compiled program computes `op` with; None when it rounds the
+    f32 product once without one (a head's Q·Kᵀ as a lane of lane.btmm / lane.btmv) or when
+    no form computes `op` (compilation rejects it)."""
+    target = numerics.target
+    if _packs_lanes(op, target):
+        return head_gemm_form(op, target)
     if (form := chosen_form(op)) is not None:
         return form
     try:
         transposed_b = parse_roles(op.a_roles.data, op.b_roles.data, op.c_roles.data)
+        shape = GemmShape(c_shape[0], c_shape[1], k, transposed_b, op.accumulate is not None)
+        return select_form(shape, target)[0].form
     except GemmFormError:
         return None
-    shape = GemmShape(c_shape[0], c_shape[1], k, transposed_b, op.accumulate is not None)
-    return select_form(shape, numerics.target)[0].form
 
 
 def operand_values(op: Operation, args: PythonValues) -> dict[SSAValue, Any]:
@@ -177,6 +195,13 @@ class TileFunctions(InterpreterFunctions):
             transposed_b = op.b_roles.data == "nk"
             old = c if op.accumulate is not None else None
             c[...] = gemm_result(form, a, b, transposed_b, numerics.target, old)
+            return ()
+        if numerics.rounded and _packs_lanes(op, numerics.target) and op.einsum == "mk,nk->mn":
+            # a head's Q·Kᵀ: its lane of lane.btmm / lane.btmv, summed as M_BTMM / M_BTMV do
+            lanes = numerics.target.lanes
+            q, keys = (np.repeat(x[None].astype(np.float32), lanes, 0) for x in (a, b))
+            scores = lane_scores(q, keys, a.shape[0], numerics.target)[0]
+            c[...] = numerics.store(MemorySpace.VRAM, scores)
             return ()
         c[...] = single_rounding_gemm(numerics, op.einsum, c, a, b, op.accumulate is not None)
         return ()

@@ -16,7 +16,10 @@ from xdsl.utils.exceptions import InterpretationError
 
 from plena_mlir.builder import KernelBuilder
 from plena_mlir.interp import Numerics, interpret_kernel
+from plena_mlir.lowering.gemm_forms import Form, GemmShape, select_form
+from plena_mlir.lowering.gemm_numerics import gemm_result
 from plena_mlir.sim.numerics import round_bf16
+from plena_mlir.target import PLENA_TVM
 
 RNG = np.random.default_rng(11)
 
@@ -327,7 +330,12 @@ def test_btmm_btmv_and_gemm_are_per_head_products():
     np.testing.assert_allclose(out["P"][0], s @ inputs["W"] + s, rtol=1e-12)
 
 
-def test_rounded_matrix_ops_round_each_written_result_once_to_bf16():
+def test_rounded_matrix_ops_compute_what_the_compiled_forms_write():
+    """lane.btmm / lane.btmv write each lane's f32 product once as bf16; a lane.gemm is its
+    form's result (`gemm_result`): the `via` recorded (M_MM: the product rounded once, then
+    the += add rounded) or, with none, the form plena-select-gemm chooses for one lane (one
+    head's 64 x 64 · 64 x 16 into a col_pack C: M_BMM with the bf16 lane partials summed in
+    bf16)."""
     inputs = _attention_inputs()
     out = interpret_kernel(_attention_kernel(), "k", inputs, mode="rounded")
     q, k, v = (_by_lane(inputs[n]) for n in "QKV")
@@ -338,7 +346,11 @@ def test_rounded_matrix_ops_round_each_written_result_once_to_bf16():
     s = written(q @ k.transpose(0, 2, 1))
     np.testing.assert_array_equal(out["S"][0], s)
     np.testing.assert_array_equal(out["S1"], s[:, 0])
-    np.testing.assert_array_equal(_by_lane(out["O"]), written(s.astype(np.float64) @ v))
+    pv_form = select_form(GemmShape(64, 16, 64, False, packed_c=True), PLENA_TVM)[0].form
+    assert pv_form is Form.BMM_LANE_SUM
+    pv = np.stack([gemm_result(pv_form, s[lane], v[lane], False, PLENA_TVM) for lane in range(4)])
+    np.testing.assert_array_equal(_by_lane(out["O"]), pv)
+    assert not np.array_equal(pv, written(s.astype(np.float64) @ v))  # the form matters
     product = written(s.astype(np.float64) @ inputs["W"])
     np.testing.assert_array_equal(out["P"][0], written(s + product))
 

@@ -13,7 +13,13 @@ from xdsl.utils.exceptions import InterpretationError
 
 from plena_mlir.builder import KernelBuilder
 from plena_mlir.interp import KernelInputError, interpret_kernel
-from plena_mlir.lowering.gemm_forms import Form, GemmShape, select_form
+from plena_mlir.lowering.gemm_forms import (
+    Form,
+    GemmFormError,
+    GemmShape,
+    candidate_forms,
+    select_form,
+)
 from plena_mlir.lowering.gemm_numerics import gemm_result
 from plena_mlir.sim.numerics import mx_quantize, round_bf16, round_fp16
 from plena_mlir.target import DEFAULT_TARGET
@@ -216,6 +222,65 @@ def test_rounded_gemm_is_the_chosen_forms_result_and_keeps_mram_in_f32():
     out = interpret_kernel(module, "k", {"a": a, "b": b, "c": c}, mode="rounded")["c"]
     form = select_form(GemmShape(64, 64, 128, False, accumulate=True), DEFAULT_TARGET)[0].form
     np.testing.assert_array_equal(out, gemm_result(form, a, b, False, DEFAULT_TARGET, c))
+
+
+def _per_head_attention_gemms():
+    """One head of Q·Kᵀ and P·V (HLEN = 16 columns), the head axis a lane axis: the gemms
+    plena-expand-lanes makes one lane of a lane.btmm and a per-lane lane.gemm."""
+    with KernelBuilder("k", grid={"h": 4}, lane="h") as k:
+        q, kt, v = (k.tensor(n, (1, 64, 4, 16)) for n in ("q", "k", "v"))
+        s_out, o_out = k.tensor("s", (4, 64, 64)), k.tensor("o", (1, 64, 4, 16))
+        qh, kh = k.alloc((64, 16)), k.alloc((64, 16), "mram")
+        vh, s, o = k.alloc((64, 16), "mram"), k.alloc((64, 64)), k.alloc((64, 16))
+        h = k.axis("h")
+        for tensor, buffer in ((q, qh), (kt, kh), (v, vh)):
+            k.copy(tensor[0, 0, h, 0], buffer, src_sizes=(1, 64, 1, 16))
+        k.gemm(s, qh, kh, "mk,nk->mn")
+        k.gemm(o, s, vh, "mk,kn->mn")
+        k.copy(s, s_out[h, 0, 0], dst_sizes=(1, 64, 64))
+        k.copy(o, o_out[0, 0, h, 0], dst_sizes=(1, 64, 1, 16))
+    return k.module
+
+
+def test_rounded_per_head_gemms_of_a_lane_kernel_are_what_the_lane_program_computes():
+    """A head's Q·Kᵀ (K = 16, no whole MLEN tile) is one lane of M_BTMM: the f32 product
+    rounded once; its P·V one lane of a lane.gemm in the form plena-select-gemm picks for a
+    lane (64 x 64 · 64 x 16 into H columns of a col_pack C: M_BMM + the lane sum)."""
+    heads = {n: _bf16(RNG.standard_normal((1, 64, 4, 16))) for n in "qkv"}
+    out = interpret_kernel(_per_head_attention_gemms(), "k", heads, mode="rounded")
+    pv_form = select_form(GemmShape(64, 16, 64, False, packed_c=True), DEFAULT_TARGET)[0].form
+    assert pv_form is Form.BMM_LANE_SUM
+    for h in range(4):
+        q, k, v = (heads[n][0, :, h] for n in "qkv")
+        s = round_bf16((q @ k.T).astype(np.float32))
+        assert np.count_nonzero(s) == s.size
+        np.testing.assert_array_equal(out["s"][h], s)
+        o = gemm_result(pv_form, s, v, False, DEFAULT_TARGET)
+        np.testing.assert_array_equal(out["o"][0, :, h], o)
+
+
+def test_no_form_is_offered_for_k_short_of_a_tile_and_the_gemm_rounds_once():
+    """K = 16 is no whole MRAM tile: no instruction form computes it (compilation rejects
+    such a gemm outside a lane kernel), and the rounded interpreter rounds the product once
+    instead of replaying a lane-sum form over no K tile (zeros)."""
+    with pytest.raises(GemmFormError, match="K must be whole 64-row MRAM tiles"):
+        select_form(GemmShape(64, 64, 16, transposed_b=True), DEFAULT_TARGET)
+    shape = GemmShape(64, 16, 64, transposed_b=False)  # 16 columns, not a packed lane
+    assert Form.BMM_LANE_SUM not in candidate_forms(shape, DEFAULT_TARGET)
+    with KernelBuilder("k") as k:
+        a_in, b_in, c_out = (
+            k.tensor("a", (64, 16)),
+            k.tensor("b", (64, 16)),
+            k.tensor("c", (64, 64)),
+        )
+        a, b, c = k.alloc((64, 16)), k.alloc((64, 16), "mram"), k.alloc((64, 64))
+        k.copy(a_in, a)
+        k.copy(b_in, b)
+        k.gemm(c, a, b, "mk,nk->mn")
+        k.copy(c, c_out)
+    a, b = _tile(64, 16), _tile(64, 16)
+    out = interpret_kernel(k.module, "k", {"a": a, "b": b}, mode="rounded")["c"]
+    np.testing.assert_array_equal(out, round_bf16((a @ b.T).astype(np.float32)))
 
 
 def test_an_inferred_gemm_b_operand_is_mram():
