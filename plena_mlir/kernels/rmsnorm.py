@@ -2,9 +2,10 @@
 
     y[r, g] = x[r, g] * w / sqrt(mean(x[r, g]^2) + eps)      g = one group of head_dim columns
 
-head_dim = hidden is the classic RMSNorm; head_dim = 16 the per-head QK-norm (the head axis of
-the grid is then the lane axis).  `w` has head_dim entries (shared by the groups); `eps` is an
-f32 kernel argument.
+head_dim = hidden is the classic RMSNorm, x and y rows x hidden.  With head_dim < hidden (head_dim
+16: the per-head QK-norm) x and y are BSHD [rows, heads, head_dim] tensors, one head per program
+instance, and the head axis of the grid is the lane axis (the compiler packs L heads of 16 side
+by side).  `w` has head_dim entries (shared by the heads); `eps` is an f32 kernel argument.
 """
 
 from collections.abc import Mapping
@@ -23,6 +24,11 @@ ROWS = 64  # rows per program instance
 VRAM = MemorySpace.VRAM
 
 
+def tensor_shape(rows: int, hidden: int, head_dim: int) -> tuple[int, ...]:
+    """x's and y's shape: rows x hidden, or [rows, heads, head_dim] with several heads."""
+    return (rows, hidden) if head_dim == hidden else (rows, hidden // head_dim, head_dim)
+
+
 def build(rows: int = 128, hidden: int = 1024, head_dim: int | None = None) -> ModuleOp:
     head_dim = head_dim or hidden
     if rows % ROWS or hidden % head_dim:
@@ -32,14 +38,17 @@ def build(rows: int = 128, hidden: int = 1024, head_dim: int | None = None) -> M
         )
     heads = hidden // head_dim
     grid = {"block": rows // ROWS, "head": heads}
+    shape = tensor_shape(rows, hidden, head_dim)
     with KernelBuilder("rmsnorm", grid=grid, lane="head" if heads > 1 else None) as k:
-        x, w = k.tensor("x", (rows, hidden)), k.tensor("w", (head_dim,))
-        y, eps = k.tensor("y", (rows, hidden)), k.scalar("eps")
-        row0, col0 = k.axis("block") * ROWS, k.axis("head") * head_dim
+        x, w = k.tensor("x", shape), k.tensor("w", (head_dim,))
+        y, eps = k.tensor("y", shape), k.scalar("eps")
+        row0, head = k.axis("block") * ROWS, k.axis("head")
+        start = (row0, head, 0) if heads > 1 else (row0, 0)
+        sizes = (ROWS, 1, head_dim) if heads > 1 else ()
         t, sq = k.alloc((ROWS, head_dim), name="t"), k.alloc((ROWS, head_dim), name="sq")
         weight = k.alloc((1, head_dim), name="weight")
         inv_rms = k.alloc((ROWS,), "fpram", name="inv_rms")
-        k.copy(x[row0, col0], t)
+        k.copy(x[start], t, src_sizes=sizes)
         k.copy(w[0], weight)
         k.mul(sq, t, t)
         k.reduce_sum(inv_rms, sq)
@@ -49,7 +58,7 @@ def build(rows: int = 128, hidden: int = 1024, head_dim: int | None = None) -> M
         k.fp_reci(inv_rms, inv_rms)
         t *= inv_rms
         t *= weight
-        k.copy(t, y[row0, col0])
+        k.copy(t, y[start], dst_sizes=sizes)
     return k.module
 
 
@@ -63,21 +72,22 @@ def golden(
     """The machine's result: bf16 tiles and squares, the sum of squares in fp (VLEN columns
     at a time), then fp scale, + eps, sqrt and reciprocal, bf16 products."""
     n = Numerics("rounded", target, hbm_format)
-    rows, hidden = np.shape(inputs["x"])
-    head_dim = head_dim or hidden
-    x = n.store(VRAM, n.hbm_input(inputs["x"])).reshape(rows * hidden // head_dim, head_dim)
+    shape = np.shape(inputs["x"])
+    head_dim = head_dim or shape[-1]
+    x = n.store(VRAM, n.hbm_input(inputs["x"])).reshape(-1, head_dim)
     weight = n.store(VRAM, n.hbm_input(inputs["w"]))
     inv_rms = n.reduce_rows(np.add, n.store(VRAM, x * x), 0.0)
     inv_rms = n.fp(inv_rms * n.fp(1.0 / head_dim))
     inv_rms = n.fp(np.reciprocal(n.fp(np.sqrt(n.fp(inv_rms + n.fp(eps))))))
     y = n.store(VRAM, n.store(VRAM, x * inv_rms[:, None]) * weight)
-    return {"y": n.store("hbm", y.reshape(rows, hidden))}
+    return {"y": n.store("hbm", y.reshape(shape))}
 
 
 def _inputs(sizes: Mapping[str, int], rng: np.random.Generator) -> dict[str, np.ndarray | float]:
     head_dim = sizes["head_dim"] or sizes["hidden"]
+    shape = tensor_shape(sizes["rows"], sizes["hidden"], head_dim)
     return {
-        "x": rng.normal(0.0, 2.0, (sizes["rows"], sizes["hidden"])).astype(np.float32),
+        "x": rng.normal(0.0, 2.0, shape).astype(np.float32),
         "w": rng.normal(1.0, 0.5, head_dim).astype(np.float32),
         "eps": 1e-6,
     }
@@ -98,6 +108,10 @@ SPECS = (
             target,
             hbm_format,
         ),
-        test_sizes=({"rows": 64, "hidden": 256}, {"rows": 128, "hidden": 1024}),
+        test_sizes=(
+            {"rows": 64, "hidden": 256},
+            {"rows": 128, "hidden": 1024},
+            {"rows": 128, "hidden": 128, "head_dim": 16},
+        ),
     ),
 )

@@ -2,6 +2,9 @@
 
 - every kernel of the library (`all_kernels()`, so new kernels are covered as they are added)
   at its default sizes for `plena-tvm` with `gp_registers=16`, fp32 HBM, against its golden;
+- flash_attention, the kernel with the most live addresses (four lanes' buffers, FPRAM state,
+  nested loops), at every size of its spec, fp32 and mxfp8 HBM, at 16 GP registers: it has to
+  spill, and its output is still its golden bit for bit;
 - synthetic tile kernels with `scf.for` nests of depth 5 and 6 and index values live across
   loops (a row offset made in an outer loop is read in the innermost loop and after the inner
   nests), at 16 GP registers and below, against the tile interpreter (rounded mode);
@@ -110,6 +113,27 @@ def test_library_kernel_on_16_gp_registers_matches_golden(spec) -> None:
     for name, golden in spec.golden(inputs, sizes, compiled.target, "fp32").items():
         result = compare(outputs[name], golden, "fp32")
         assert result.passed, f"{spec.name}, output {name}: {result.describe()}"
+
+
+FLASH_ATTENTION = all_kernels()["flash_attention"]
+
+
+@pytest.mark.parametrize("hbm_format", ["fp32", "mxfp8"])
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, *FLASH_ATTENTION.test_sizes],
+    ids=lambda o: "-".join(f"{k}{v}" for k, v in o.items()) or "defaults",
+)
+def test_flash_attention_on_16_gp_registers_spills_and_is_its_golden(overrides, hbm_format):
+    spec = FLASH_ATTENTION
+    sizes = spec.resolve(overrides)
+    inputs = spec.make_inputs(sizes, np.random.default_rng(16))
+    compiled = compile_kernel(for_gp_registers(spec.build(sizes), 16))
+    assert spill_stores(compiled.module) > 0, "16 GP registers were meant to force spills"
+    assert spill_stores_of_carried_values(compiled.module) == []
+    outputs, _ = run_kernel(compiled, inputs, hbm_format)
+    golden = spec.golden(inputs, sizes, compiled.target, hbm_format)["O"]
+    np.testing.assert_array_equal(outputs["O"], golden)
 
 
 # ---------------------------------------------------------------- synthetic loop nests
