@@ -98,7 +98,7 @@ SPECS = (
         name="rmsnorm",
         summary="y = x * w / sqrt(mean(x^2) + eps) over each group of head_dim columns "
         "(head_dim 0: the whole row)",
-        sizes={"rows": 128, "hidden": 128, "head_dim": 0},
+        sizes={"rows": 128, "hidden": 128, "head_dim": 16},
         build_module=build,
         make_inputs=_inputs,
         golden=lambda inputs, sizes, target, hbm_format: golden(
@@ -109,9 +109,10 @@ SPECS = (
             hbm_format,
         ),
         test_sizes=(
-            {"rows": 64, "hidden": 256},
-            {"rows": 128, "hidden": 1024},
-            {"rows": 128, "hidden": 128, "head_dim": 16},
+            {"rows": 64, "hidden": 256, "head_dim": 0},
+            {"rows": 128, "hidden": 1024, "head_dim": 0},
+            {"rows": 128, "hidden": 128, "head_dim": 0},
+            {"rows": 64, "hidden": 256, "head_dim": 16},
         ),
     ),
 )
