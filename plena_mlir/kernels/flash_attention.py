@@ -266,7 +266,7 @@ SPECS = (
             _shape(sizes), inputs, target, hbm_format
         ),
         test_sizes=(
-            {"heads": 16, "q_blocks": 1, "kv_blocks": 3},
+            {"heads": 16, "q_blocks": 2, "kv_blocks": 3},
             {"o_heads": 16, "o_head_offset": 8},
         ),
     ),

@@ -55,7 +55,7 @@ SPECS = (
             _shape(sizes), inputs, target, hbm_format
         ),
         test_sizes=(
-            {"heads": 16, "kv_heads": 8, "q_blocks": 1, "kv_blocks": 3},
+            {"heads": 16, "kv_heads": 8, "q_blocks": 2, "kv_blocks": 3},
             # h % 12: not a power of two, so the remainder is a multiply-and-shift
             {"heads": 24, "kv_heads": 12, "q_blocks": 1, "kv_blocks": 1},
         ),
