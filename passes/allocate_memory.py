@@ -58,6 +58,7 @@ from plena_mlir.layout import (
     unit_elements,
 )
 from plena_mlir.lowering.lane_copy import SCRATCH_ATTR, broadcast_scratch_entries, is_replicated
+from plena_mlir.lowering.onchip_copy import vram_staging_rows
 from plena_mlir.target import Target
 
 
@@ -169,8 +170,9 @@ class AllocateMemoryPass(ModulePass):
             vram: _Region(
                 vram,
                 self.vram_base // vram_unit,
-                capacity(vram, target),
-                f"VRAM has {capacity(vram, target)} rows, vram-base={self.vram_base}",
+                capacity(vram, target) - vram_staging_rows(target),
+                f"VRAM has {capacity(vram, target)} rows, the top {vram_staging_rows(target)} "
+                f"are the lowering's staging rows, vram-base={self.vram_base}",
             ),
             mram: _Region(
                 mram,

@@ -34,6 +34,7 @@ from plena_mlir.dialects.plena.vector_ops import V_AddVfOp
 from plena_mlir.dialects.tile import CopyOp, MemorySpace
 from plena_mlir.layout import VramLayout, buffer_layout
 from plena_mlir.lowering.kernel import Buffer, KernelLowering, buffer_type
+from plena_mlir.target import Target
 
 VRAM, FPRAM = MemorySpace.VRAM, MemorySpace.FPRAM
 
@@ -42,10 +43,17 @@ def _fail(op_name: str, reason: str) -> DiagnosticException:
     return DiagnosticException(f"convert-lane-to-plena: {op_name}: {reason}")
 
 
+def vram_staging_rows(target: Target) -> int:
+    """The VRAM rows at the top of VRAM that lowerings use as scratch within one op (short
+    DMA loads, one-row stores, broadcast copies): plena-allocate-memory places no buffer
+    there."""
+    return max(target.hbm_v_prefetch_rows, target.hbm_v_writeback_rows, target.blen)
+
+
 def staging_address(lowering: KernelLowering, rows: int) -> int:
-    """The element address of `rows` VRAM rows at the top of VRAM that lowerings use as
-    scratch within one tile op (the DMA stages short loads there)."""
+    """The element address of `rows` of the staging rows at the top of VRAM."""
     target = lowering.target
+    assert rows <= vram_staging_rows(target), "staging rows beyond the reserved ones"
     return (target.vram_rows - rows) * target.vlen
 
 

@@ -1,9 +1,10 @@
 // RUN: plena-opt %s --split-input-file --verify-diagnostics -p plena-allocate-memory | filecheck %s
 // RUN: plena-opt %s --split-input-file --verify-diagnostics -p 'plena-allocate-memory{vram-base=100}' | filecheck %s --check-prefix=OPTION
 
-// VRAM overflow (a target with 128 VRAM rows): two 64-row buffers live at once fill it.
+// VRAM overflow (a target with 144 VRAM rows, the top 16 the lowering's staging rows): two
+// 64-row buffers live at once fill the other 128.
 
-builtin.module attributes {plena.target = #plena.target<"plena-tvm", {vram_rows = 128}>} {
+builtin.module attributes {plena.target = #plena.target<"plena-tvm", {vram_rows = 144}>} {
   tile.kernel @k grid(%i = 1) args(%x : !tile.tensor<64x64xf32>) {
     %a = tile.alloc : !tile.buffer<64x64xbf16, vram>
     %b = tile.alloc : !tile.buffer<64x64xbf16, vram>
@@ -15,8 +16,8 @@ builtin.module attributes {plena.target = #plena.target<"plena-tvm", {vram_rows 
   }
 }
 
-// CHECK: tile.alloc %c (2x64xbf16, vram) does not fit in VRAM: it needs 2 VRAM rows; 128 VRAM rows are available (VRAM has 128 rows, vram-base=0), 128 of them taken by buffers live at the same time (tile.alloc %a (64x64xbf16, vram), tile.alloc %b (64x64xbf16, vram))
-// OPTION: plena-allocate-memory: vram-base=100 must be a non-negative multiple of 64 below the 8192 elements of VRAM
+// CHECK: tile.alloc %c (2x64xbf16, vram) does not fit in VRAM: it needs 2 VRAM rows; 128 VRAM rows are available (VRAM has 144 rows, the top 16 are the lowering's staging rows, vram-base=0), 128 of them taken by buffers live at the same time (tile.alloc %a (64x64xbf16, vram), tile.alloc %b (64x64xbf16, vram))
+// OPTION: plena-allocate-memory: vram-base=100 must be a non-negative multiple of 64 below the 9216 elements of VRAM
 
 // -----
 

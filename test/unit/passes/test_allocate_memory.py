@@ -218,19 +218,26 @@ def test_vram_overflow_names_the_buffer_and_the_sizes():
     with pytest.raises(DiagnosticException) as e:
         allocate(module)
     assert str(e.value) == (
-        "tile.alloc %b1 (64x64xbf16, vram) does not fit in VRAM: it needs 64 VRAM rows; 100 "
-        "VRAM rows are available (VRAM has 100 rows, vram-base=0), 64 of them taken by buffers "
-        "live at the same time (tile.alloc %b0 (64x64xbf16, vram))"
+        "tile.alloc %b1 (64x64xbf16, vram) does not fit in VRAM: it needs 64 VRAM rows; 84 "
+        "VRAM rows are available (VRAM has 100 rows, the top 16 are the lowering's staging "
+        "rows, vram-base=0), 64 of them taken by buffers live at the same time (tile.alloc %b0 "
+        "(64x64xbf16, vram))"
     )
 
 
 def test_a_chain_fits_in_exactly_two_buffers_worth():
-    check_allocation(allocate(with_target(parse(chain(8)), vram_rows=128)))
+    # 128 rows for the buffers and the 16 staging rows at the top of VRAM
+    check_allocation(allocate(with_target(parse(chain(8)), vram_rows=144)))
+
+
+def test_the_staging_rows_at_the_top_of_vram_are_never_given_to_a_buffer():
+    with pytest.raises(DiagnosticException, match="the top 16 are the lowering's staging rows"):
+        allocate(with_target(parse(chain(8)), vram_rows=143))
 
 
 def test_vram_base_shrinks_what_is_available():
     with pytest.raises(DiagnosticException, match="64 VRAM rows are available"):
-        allocate(with_target(parse(chain(2)), vram_rows=128), vram_base=64 * 64)
+        allocate(with_target(parse(chain(2)), vram_rows=144), vram_base=64 * 64)
 
 
 def test_an_unnamed_buffer_is_named_by_its_place():
