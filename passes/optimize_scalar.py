@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from plena_mlir.dialects.plena.loop_ops import LoopEffects
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
-from xdsl.transforms.common_subexpression_elimination import cse
+from xdsl.transforms.common_subexpression_elimination import cse as xdsl_cse
 
 from plena_mlir.backend.scalar_opt.folding import fold_scalar_arithmetic
 from plena_mlir.backend.scalar_opt.hoisting import hoist_loop_invariants
@@ -56,6 +57,12 @@ class OptimizeScalarPass(ModulePass):
         legalise_constants(facts)
         cse(op)
         check_loop_instruction_limit(op)
+
+
+def cse(module: ModuleOp) -> None:
+    """xDSL's CSE, with every plena.loop's (recursive) effects computed once per run."""
+    with LoopEffects.memoized():
+        xdsl_cse(module)
 
 
 def _simplify(facts: ScalarFacts) -> None:

@@ -15,6 +15,7 @@ from plena_mlir.dialects.plena import (
     TargetAttr,
 )
 from plena_mlir.dialects.plena.base import operand_role
+from plena_mlir.dialects.plena.loop_ops import LoopEffects
 from xdsl.context import Context
 from xdsl.dialects.builtin import Builtin, IntegerAttr, ModuleOp, i64
 from xdsl.dialects.test import Test
@@ -209,3 +210,31 @@ def test_target_attribute_overrides_reach_the_verifiers():
 def test_target_attribute_rejects_bad_overrides(overrides, message):
     with pytest.raises(VerifyException, match=re.escape(message)):
         TargetAttr("plena-tvm", {k: _int(v) for k, v in overrides.items()})
+
+
+def test_memoized_loop_effects_are_the_effects_and_end_with_the_block():
+    module = _parse(
+        """
+        %f1 = plena.get_register : !plena.fp<f1>
+        %sum = plena.loop %i : !plena.gp<gp3> = 4 iter_args(%acc = %f1) -> (!plena.fp<f1>) {
+          %row0 = plena.s_addi_int %i, 0 : (!plena.gp<gp3>) -> !plena.gp<gp1>
+          %acc2, %row2 = plena.loop %j : !plena.gp<gp4> = 2
+              iter_args(%a = %acc, %row = %row0) -> (!plena.fp<f1>, !plena.gp<gp1>) {
+            %a2 = plena.v_red_sum %a, %row, rmask 0
+              : (!plena.fp<f1>, !plena.gp<gp1>) -> !plena.fp<f1>
+            %next = plena.s_addi_int %row, 64 : (!plena.gp<gp1>) -> !plena.gp<gp1>
+            plena.yield %a2, %next : !plena.fp<f1>, !plena.gp<gp1>
+          }
+          plena.yield %acc2 : !plena.fp<f1>
+        }
+        """
+    )
+    outer = next(op for op in module.walk() if isinstance(op, LoopOp))
+    inner = next(op for op in outer.walk() if isinstance(op, LoopOp) and op is not outer)
+    plain = {loop: get_effects(loop) for loop in (outer, inner)}
+    assert plain[outer] and plain[inner]
+    with LoopEffects.memoized():
+        assert all(get_effects(loop) == effects for loop, effects in plain.items())
+        once = LoopEffects.get_effects(outer)
+        assert LoopEffects.get_effects(outer) is once  # computed once
+    assert LoopEffects.get_effects(outer) is not once  # the memo ended with the block
