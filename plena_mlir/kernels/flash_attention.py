@@ -82,7 +82,8 @@ class Attention:
         problems = []
         if self.heads <= 0 or self.heads % LANES:
             problems.append(f"heads ({self.heads}) must be a positive multiple of {LANES}")
-        if self.kv_heads <= 0 or self.kv_heads % LANES or self.heads % self.kv_heads:
+        grouped = self.kv_heads != self.heads  # GQA: kv_heads is a parameter of its own
+        if grouped and (self.kv_heads <= 0 or self.kv_heads % LANES or self.heads % self.kv_heads):
             problems.append(
                 f"kv_heads ({self.kv_heads}) must be a positive multiple of {LANES} dividing "
                 f"heads ({self.heads})"

@@ -219,7 +219,7 @@ def test_rmsnorm_per_head_expands_to_the_golden(hbm_format):
 @pytest.mark.parametrize(
     ("name", "overrides", "message"),
     [
-        ("flash_attention", {"heads": 6}, r"heads \(6\) must be a positive multiple of 4"),
+        ("flash_attention", {"heads": 6}, r"heads \(6\) must be a positive multiple of 4$"),
         ("flash_attention", {"q_blocks": 0}, r"q_blocks \(0\) and kv_blocks \(2\) must be"),
         (
             "flash_attention",
