@@ -25,6 +25,7 @@ from plena_mlir.dialects.plena.attrs import target_of
 # The `%v[m, k]` operand syntax of tile.gemm.
 from plena_mlir.dialects.tile.matrix_ops import (
     ROLES_OF_OPERAND,
+    gemm_properties,
     parse_gemm_product,
     print_gemm_product,
 )
@@ -218,15 +219,7 @@ class GemmOp(PerLaneOp):
         scratch: SSAValue | None = None,
     ):
         """`roles` in einsum notation: "mk,nk->mn" is c = a·bᵀ."""
-        inputs, c_roles = roles.split("->")
-        a_roles, b_roles = inputs.split(",")
-        properties = {
-            "c_roles": StringAttr(c_roles),
-            "a_roles": StringAttr(a_roles),
-            "b_roles": StringAttr(b_roles),
-        }
-        if accumulate:
-            properties["accumulate"] = UnitAttr()
+        properties = gemm_properties(roles, accumulate)
         if instruction is not None:
             properties["instruction"] = StringAttr(instruction)
         super().__init__(

@@ -18,7 +18,7 @@ from __future__ import annotations
 from plena_mlir.dialects.tile.base import BufferEffects, TileOp
 from plena_mlir.dialects.tile.types import BufferType, MemorySpace
 from xdsl.dialects.builtin import StringAttr, UnitAttr
-from xdsl.ir import SSAValue
+from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
@@ -32,6 +32,21 @@ from xdsl.printer import Printer
 
 #: The roles each operand must have (in some order).
 ROLES_OF_OPERAND = {"a": "mk", "b": "kn", "c": "mn"}
+
+
+def gemm_properties(roles: str, accumulate: bool) -> dict[str, Attribute]:
+    """The role and accumulate properties of a gemm op (tile.gemm, lane.gemm) from its roles
+    in einsum notation ("mk,nk->mn" is C = A·Bᵀ)."""
+    inputs, c_roles = roles.split("->")
+    a_roles, b_roles = inputs.split(",")
+    properties: dict[str, Attribute] = {
+        "c_roles": StringAttr(c_roles),
+        "a_roles": StringAttr(a_roles),
+        "b_roles": StringAttr(b_roles),
+    }
+    if accumulate:
+        properties["accumulate"] = UnitAttr()
+    return properties
 
 
 @irdl_op_definition
@@ -73,17 +88,9 @@ class GemmOp(TileOp):
         scratch: SSAValue | None = None,
     ):
         """`roles` in einsum notation: "mk,nk->mn" is C = A·Bᵀ."""
-        inputs, c_roles = roles.split("->")
-        a_roles, b_roles = inputs.split(",")
-        properties = {
-            "c_roles": StringAttr(c_roles),
-            "a_roles": StringAttr(a_roles),
-            "b_roles": StringAttr(b_roles),
-        }
-        if accumulate:
-            properties["accumulate"] = UnitAttr()
         super().__init__(
-            operands=[c, a, b, [] if scratch is None else [scratch]], properties=properties
+            operands=[c, a, b, [] if scratch is None else [scratch]],
+            properties=gemm_properties(roles, accumulate),
         )
 
     @property
