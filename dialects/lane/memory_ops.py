@@ -14,6 +14,7 @@ from plena_mlir.dialects.plena.attrs import target_of
 from plena_mlir.dialects.tile.memory_ops import (
     HBM,
     LEGAL_COPIES,
+    CopySyntax,
     default_sizes,
     illegal_copy_reason,
 )
@@ -99,7 +100,7 @@ class AllocOp(LaneOp):
 
 
 @irdl_op_definition
-class CopyOp(LaneOp):
+class CopyOp(CopySyntax, LaneOp):
     """Copy all lanes at once: a DMA between an HBM tensor and a lane buffer, or a move between
     two lane buffers (VRAM -> VRAM, VRAM <-> FPRAM).
 
@@ -215,17 +216,6 @@ class CopyOp(LaneOp):
         )
         op.attributes |= attributes
         return op
-
-    def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        self._print_side(printer, "src")
-        printer.print_string(" to ")
-        self._print_side(printer, "dst")
-        printer.print_op_attributes(self.attributes)
-        printer.print_string(" : ")
-        printer.print_attribute(self.src.type)
-        printer.print_string(" to ")
-        printer.print_attribute(self.dst.type)
 
     def _print_side(self, printer: Printer, side: str) -> None:
         printer.print_operand(getattr(self, side))

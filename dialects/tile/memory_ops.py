@@ -138,8 +138,29 @@ def default_sizes(shape: Sequence[int], rank: int) -> tuple[int, ...] | None:
 SIDES = ("src", "dst")
 
 
+class CopySyntax:
+    """The printed frame of a copy op (tile.copy, lane.copy); each op prints its sides:
+
+        <op> <src side> to <dst side> attributes : <src type> to <dst type>
+    """
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        self._print_side(printer, "src")
+        printer.print_string(" to ")
+        self._print_side(printer, "dst")
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.src.type)
+        printer.print_string(" to ")
+        printer.print_attribute(self.dst.type)
+
+    def _print_side(self, printer: Printer, side: str) -> None:
+        raise NotImplementedError
+
+
 @irdl_op_definition
-class CopyOp(TileOp):
+class CopyOp(CopySyntax, TileOp):
     """Copy between HBM tensors and on-chip buffers, or between buffers.
 
         tile.copy %x[%r, 0] to %buf                        // buf = x[r : r+64, 0 : 1024]
@@ -245,17 +266,6 @@ class CopyOp(TileOp):
         )
         op.attributes |= attributes
         return op
-
-    def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        self._print_side(printer, "src")
-        printer.print_string(" to ")
-        self._print_side(printer, "dst")
-        printer.print_op_attributes(self.attributes)
-        printer.print_string(" : ")
-        printer.print_attribute(self.src.type)
-        printer.print_string(" to ")
-        printer.print_attribute(self.dst.type)
 
     def _print_side(self, printer: Printer, side: str) -> None:
         printer.print_operand(getattr(self, side))
