@@ -5,11 +5,13 @@ A kernel (`tile.kernel`, kernel_ops.py) with a launch grid takes HBM tensors
 memory space, types.py) and works on them with destination-passing ops: data movement
 (memory_ops.py), the matrix product (matrix_ops.py), whole-tile vector ops and row reductions
 (vector_ops.py) and scalar FP ops on FPRAM (scalar_ops.py); loops are upstream `scf.for` with
-`arith` index math.  docs/dialects/tile.md describes every op; the NumPy interpreter is
+`arith` index math.  A chain (`tile.chain`, chain_ops.py) calls several kernels of a module in
+order on shared HBM tensors.  docs/dialects/tile.md describes every op; the NumPy interpreter is
 `plena_mlir.interp`.
 """
 
 from plena_mlir.dialects.tile.base import BufferEffects, OperandListSyntax, TileOp
+from plena_mlir.dialects.tile.chain_ops import CHAIN_OPS, CallOp, ChainOp, HbmTensorOp, ViewOp
 from plena_mlir.dialects.tile.kernel_ops import KernelOp
 from plena_mlir.dialects.tile.layouts import LAYOUT_ATTRS
 from plena_mlir.dialects.tile.matrix_ops import GemmOp
@@ -51,9 +53,10 @@ from xdsl.ir import Dialect
 
 TILE_OPS = (KernelOp, AllocOp, CopyOp, FillOp, GemmOp, *VECTOR_OPS, *SCALAR_OPS)
 
-Tile = Dialect("tile", list(TILE_OPS), [TensorType, BufferType, *LAYOUT_ATTRS])
+Tile = Dialect("tile", [*TILE_OPS, *CHAIN_OPS], [TensorType, BufferType, *LAYOUT_ATTRS])
 
 __all__ = [
+    "CHAIN_OPS",
     "TILE_OPS",
     "AddOp",
     "AddScalarOp",
@@ -61,6 +64,8 @@ __all__ = [
     "BinaryOp",
     "BufferEffects",
     "BufferType",
+    "CallOp",
+    "ChainOp",
     "CopyOp",
     "ExpOp",
     "FillOp",
@@ -75,6 +80,7 @@ __all__ = [
     "FpSubOp",
     "FpUnaryOp",
     "GemmOp",
+    "HbmTensorOp",
     "KernelOp",
     "MemorySpace",
     "MulOp",
@@ -92,5 +98,6 @@ __all__ = [
     "TensorType",
     "TileOp",
     "UnaryOp",
+    "ViewOp",
     "resolved_space",
 ]
