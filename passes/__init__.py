@@ -46,6 +46,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return SelectGemmPass
 
+    def get_link_kernels() -> type[ModulePass]:
+        from plena_mlir.passes.link_kernels import LinkKernelsPass
+
+        return LinkKernelsPass
+
     def get_compile() -> type[ModulePass]:
         from plena_mlir.pipeline import CompilePass
 
@@ -55,6 +60,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "plena-allocate-registers": get_allocate_registers,
         "convert-lane-to-plena": get_convert_lane_to_plena,
         "plena-compile": get_compile,
+        "plena-link-kernels": get_link_kernels,
         "plena-infer-memory": get_infer_memory,
         "plena-allocate-memory": get_allocate_memory,
         "plena-optimize-scalar": get_optimize_scalar,

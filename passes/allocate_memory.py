@@ -19,6 +19,14 @@ For every `tile.kernel` of the module (each allocated on its own, from the same 
   MX-packed footprints (64-byte multiples), as `build_hbm_image` lays out the tensors passed
   in that order, recorded as `hbm_addresses = {x = 0 : i64, y = 4608 : i64}`.
 
+Pinned addresses (what plena-link-kernels sets before compiling a kernel of a chain): a
+kernel that already has `hbm_addresses` keeps them (they must name every tensor argument,
+be multiples of 64 and fit in HBM with the tensor's MX-packed footprint); the scalar
+arguments named in an existing `fpram_arguments` keep their entries (a constant pool slot
+or one of the `fpram-chain-entries` entries reserved right after the pool), the others are
+placed as above.  Kernel scratch (FPRAM buffers, unpinned scalars) starts above the pool and
+the reserved entries, so it never lands on another kernel's pinned values.
+
 FPRAM entries [0, fpram-constant-slots) are the constant pool (`plena_mlir.fpram_pool`,
 recorded on the module as `plena.fpram_pool`); every f32 `arith.constant` a tile or lane op
 reads gets a slot now.  The top `fpram-reserved-top` entries are left to
@@ -48,13 +56,16 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.buffer_liveness import LiveRange, live_range, program_spans
+from plena_mlir.first_fit import NoRoom, first_fit
 from plena_mlir.fpram_pool import FpramPool
 from plena_mlir.layout import (
+    HBM_ALIGNMENT,
     UNIT_NAMES,
     LayoutError,
     buffer_layout,
     capacity,
     hbm_addresses,
+    hbm_footprint,
     unit_elements,
 )
 from plena_mlir.lowering.lane_copy import SCRATCH_ATTR, broadcast_scratch_entries, is_replicated
@@ -85,20 +96,11 @@ class _Region:
 
 
 def _place(requests: list[_Request], region: _Region) -> None:
-    """First fit in order of first use: each request takes the lowest start in the region
-    not overlapping a placed request that is live at the same time."""
-    placed: list[_Request] = []
-    for request in sorted(requests, key=lambda r: r.live.start):
-        live = sorted((p for p in placed if p.live.overlaps(request.live)), key=lambda p: p.start)
-        start = region.first
-        for other in live:
-            if start + request.units <= other.start:
-                break
-            start = max(start, other.start + other.units)
-        if start + request.units > region.end:
-            _overflow(request, live, region)
-        request.start = start
-        placed.append(request)
+    """First fit in order of first use (`plena_mlir.first_fit`) in the region."""
+    try:
+        first_fit(requests, region.first, region.end)
+    except NoRoom as e:
+        _overflow(e.request, e.live, region)
 
 
 def _overflow(request: _Request, live: list[_Request], region: _Region) -> None:
@@ -130,6 +132,10 @@ class AllocateMemoryPass(ModulePass):
     fpram_reserved_top: int = 256
     """FPRAM entries left free at the top (plena-allocate-registers' FP spill window)."""
 
+    fpram_chain_entries: int = 0
+    """FPRAM entries reserved right after the constant pool for the scalar arguments of a
+    chain (pinned by plena-link-kernels); kernel scratch starts above them."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         target = target_of(op)
         regions = self._regions(target)
@@ -157,11 +163,13 @@ class AllocateMemoryPass(ModulePass):
                     f"of {unit} below the {size} elements of {space.name}"
                 )
         fpram_end = target.fpram_entries - self.fpram_reserved_top
-        if min(self.fpram_constant_slots, self.fpram_reserved_top) < 0 or (
-            self.fpram_constant_slots > fpram_end
-        ):
+        fpram_first = self.fpram_constant_slots + self.fpram_chain_entries
+        if min(
+            self.fpram_constant_slots, self.fpram_reserved_top, self.fpram_chain_entries
+        ) < 0 or (fpram_first > fpram_end):
             raise DiagnosticException(
-                f"plena-allocate-memory: fpram-constant-slots={self.fpram_constant_slots} and "
+                f"plena-allocate-memory: fpram-constant-slots={self.fpram_constant_slots}, "
+                f"fpram-chain-entries={self.fpram_chain_entries} and "
                 f"fpram-reserved-top={self.fpram_reserved_top} must be non-negative and fit "
                 f"the {target.fpram_entries} FPRAM entries of {target.name}"
             )
@@ -182,10 +190,16 @@ class AllocateMemoryPass(ModulePass):
             ),
             MemorySpace.FPRAM: _Region(
                 MemorySpace.FPRAM,
-                self.fpram_constant_slots,
+                fpram_first,
                 fpram_end,
                 f"FPRAM has {target.fpram_entries} entries, fpram-constant-slots="
-                f"{self.fpram_constant_slots}, fpram-reserved-top={self.fpram_reserved_top}",
+                f"{self.fpram_constant_slots}, "
+                + (
+                    f"fpram-chain-entries={self.fpram_chain_entries}, "
+                    if self.fpram_chain_entries
+                    else ""
+                )
+                + f"fpram-reserved-top={self.fpram_reserved_top}",
             ),
         }
 
@@ -234,14 +248,24 @@ def _allocate_kernel(kernel: KernelOp, target: Target, regions: dict[MemorySpace
                 )
             )
     scalars = [
-        (name, arg)
+        name.data
         for name, arg in zip(kernel.arg_names.data, kernel.arguments, strict=True)
         if isinstance(arg.type, Float32Type)
     ]
-    for name, _ in scalars:
-        requests[MemorySpace.FPRAM].append(
-            _Request(f"scalar argument %{name.data} of @{kernel.sym_name.data}", 1, whole_kernel)
+    pinned = _pinned_scalars(kernel, scalars, regions[MemorySpace.FPRAM].end)
+    scalar_requests = {
+        name: _Request(
+            f"scalar argument %{name} of @{kernel.sym_name.data}",
+            1,
+            whole_kernel,
+            start=pinned.get(name, -1),
         )
+        for name in scalars
+    }
+    fpram = regions[MemorySpace.FPRAM]
+    requests[MemorySpace.FPRAM] += [  # a pin below the region (a pool or chain entry) takes none
+        r for r in scalar_requests.values() if r.start < 0 or r.start >= fpram.first
+    ]
     for space, region in regions.items():
         _place(requests[space], region)
     for space, placed in requests.items():
@@ -251,14 +275,46 @@ def _allocate_kernel(kernel: KernelOp, target: Target, regions: dict[MemorySpace
                 request.alloc.attributes["address"] = IntegerAttr(address, i64)
             if request.staged is not None:
                 request.staged.attributes[SCRATCH_ATTR] = IntegerAttr(request.start, i64)
-    scalar_slots = [r for r in requests[MemorySpace.FPRAM] if r.alloc is None and r.staged is None]
     kernel.attributes["fpram_arguments"] = DictionaryAttr(
-        {
-            name.data: IntegerAttr(r.start, i64)
-            for (name, _), r in zip(scalars, scalar_slots, strict=True)
-        }
+        {name: IntegerAttr(request.start, i64) for name, request in scalar_requests.items()}
     )
-    _place_tensors(kernel, target)
+    if "hbm_addresses" in kernel.attributes:
+        _check_pinned_tensors(kernel, target)
+    else:
+        _place_tensors(kernel, target)
+
+
+def _int_entries(kernel: KernelOp, attr_name: str) -> dict[str, int]:
+    """The `{name = N : i64}` dictionary attribute `attr_name` of the kernel."""
+    attr = kernel.attributes[attr_name]
+    if not isinstance(attr, DictionaryAttr) or not all(
+        isinstance(v, IntegerAttr) for v in attr.data.values()
+    ):
+        raise DiagnosticException(
+            f"tile.kernel @{kernel.sym_name.data}: {attr_name} must be a dictionary of "
+            f"integers, got {attr}"
+        )
+    return {name: value.value.data for name, value in attr.data.items()}
+
+
+def _pinned_scalars(kernel: KernelOp, scalars: list[str], fpram_end: int) -> dict[str, int]:
+    """The FPRAM entries an existing `fpram_arguments` pins (module docstring)."""
+    if "fpram_arguments" not in kernel.attributes:
+        return {}
+    pinned = _int_entries(kernel, "fpram_arguments")
+    for name, entry in pinned.items():
+        if name not in scalars:
+            raise DiagnosticException(
+                f"tile.kernel @{kernel.sym_name.data}: fpram_arguments pins {name}, which is "
+                f"not an f32 argument (f32 arguments: {', '.join(scalars) or 'none'})"
+            )
+        if not 0 <= entry < fpram_end:
+            raise DiagnosticException(
+                f"tile.kernel @{kernel.sym_name.data}: the scalar argument %{name} is pinned "
+                f"to FPRAM entry {entry}, outside the entries [0, {fpram_end}) below the "
+                "register allocator's spill window"
+            )
+    return pinned
 
 
 def _alloc_name(alloc: AllocOp | lane.AllocOp) -> str:
@@ -270,12 +326,43 @@ def _alloc_name(alloc: AllocOp | lane.AllocOp) -> str:
     return f"lane.alloc {name} ({alloc.result.type})"
 
 
-def _place_tensors(kernel: KernelOp, target: Target) -> None:
-    tensors = [
+def _tensor_arguments(kernel: KernelOp) -> list[tuple[str, TensorType]]:
+    return [
         (name.data, arg.type)
         for name, arg in zip(kernel.arg_names.data, kernel.arguments, strict=True)
         if isinstance(arg.type, TensorType)
     ]
+
+
+def _check_pinned_tensors(kernel: KernelOp, target: Target) -> None:
+    """Pinned `hbm_addresses` must place every tensor argument, 64-byte aligned, in HBM."""
+    pinned = _int_entries(kernel, "hbm_addresses")
+    tensors = _tensor_arguments(kernel)
+    where = f"tile.kernel @{kernel.sym_name.data}"
+    names = [name for name, _ in tensors]
+    if sorted(pinned) != sorted(names):
+        raise DiagnosticException(
+            f"{where}: hbm_addresses must pin every tensor argument ({', '.join(names)}), got "
+            f"{', '.join(pinned) or 'none'}"
+        )
+    for name, typ in tensors:
+        address, footprint = pinned[name], hbm_footprint(typ, target)
+        shape = "x".join(map(str, typ.get_shape()))
+        if address < 0 or address % HBM_ALIGNMENT:
+            raise DiagnosticException(
+                f"{where}: tensor %{name} is pinned to HBM byte {address}, not a non-negative "
+                f"multiple of {HBM_ALIGNMENT}"
+            )
+        if address + footprint > target.hbm_bytes:
+            raise DiagnosticException(
+                f"{where}: tensor %{name} ({shape}x{typ.element_type}) does not fit in HBM: "
+                f"pinned to byte {address} and taking {footprint} bytes MX-packed, it ends at "
+                f"byte {address + footprint}, the target has only {target.hbm_bytes}"
+            )
+
+
+def _place_tensors(kernel: KernelOp, target: Target) -> None:
+    tensors = _tensor_arguments(kernel)
     try:
         addresses = hbm_addresses(
             [typ for _, typ in tensors], target, [f"%{name}" for name, _ in tensors]

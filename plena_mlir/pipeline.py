@@ -20,7 +20,7 @@ constant i in entry i).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import DictionaryAttr, Float32Type, ModuleOp
@@ -58,6 +58,12 @@ _PASSES: tuple[ModulePass, ...] = (
 COMPILE_PIPELINE = ",".join(compile_pass.name for compile_pass in _PASSES)
 
 
+def compile_passes(allocate_memory: AllocateMemoryPass) -> tuple[ModulePass, ...]:
+    """The passes of COMPILE_PIPELINE with `allocate_memory` as plena-allocate-memory (how
+    plena-link-kernels compiles each kernel of a chain)."""
+    return tuple(allocate_memory if isinstance(p, AllocateMemoryPass) else p for p in _PASSES)
+
+
 def expand_compile(pipeline: str) -> str:
     """The `-p` pipeline `pipeline` with each `plena-compile` replaced by COMPILE_PIPELINE
     (DiagnosticException when it is given options: it has none)."""
@@ -87,6 +93,16 @@ class CompilePass(ModulePass):
 
 
 @dataclass(frozen=True)
+class Stage:
+    """One call of a linked chain: `program[first:end]` runs kernel `kernel`."""
+
+    name: str
+    kernel: str
+    first: int
+    end: int
+
+
+@dataclass(frozen=True)
 class CompiledKernel:
     """A kernel ready to run: its program and where the host puts its inputs."""
 
@@ -103,6 +119,10 @@ class CompiledKernel:
     """FPRAM entries 0 .. n: the constant pool."""
     module: ModuleOp
     """The compiled module (allocated registers): `-t plena-asm` prints it."""
+    stages: tuple[Stage, ...] = ()
+    """A linked chain's calls in order, each with its instruction range (empty for a kernel)."""
+    intermediates: dict[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
+    """A linked chain's intermediate tensors: name -> (HBM address, shape)."""
 
 
 def compile_kernel(module: ModuleOp, target: Target | None = None) -> CompiledKernel:
@@ -126,6 +146,12 @@ def compile_kernel(module: ModuleOp, target: Target | None = None) -> CompiledKe
         if isinstance(arg.type, TensorType) and not isinstance(arg.type, Float32Type)
     }
     CompilePass().apply(Context(), module)
+    return _compiled(module, tensors)
+
+
+def _compiled(module: ModuleOp, tensors: dict[str, tuple[int, ...]], **chain) -> CompiledKernel:
+    """The CompiledKernel of a module holding the program and its interface (`plena.kernel`,
+    `plena.fpram_pool`); `chain` gives a linked program's `stages` and `intermediates`."""
     interface = module.attributes[KERNEL_ATTR_NAME]
     assert isinstance(interface, DictionaryAttr)
     pool = FpramPool.of(module)
@@ -139,9 +165,44 @@ def compile_kernel(module: ModuleOp, target: Target | None = None) -> CompiledKe
         fpram_arguments=_ints(interface.data["fpram_arguments"]),
         fpram_preload=list(pool.constants),
         module=module,
+        **chain,
     )
 
 
 def _ints(attr) -> dict[str, int]:
     assert isinstance(attr, DictionaryAttr)
     return {key: value.value.data for key, value in attr.data.items()}
+
+
+def link_chain(module: ModuleOp, reuse_intermediates: bool = True) -> CompiledKernel:
+    """Link the `tile.chain` of `module` (left unchanged) with plena-link-kernels: one
+    program running its calls in order; `name`, `tensors`, `hbm_addresses` and
+    `fpram_arguments` are the chain's, `stages` and `intermediates` as the linker planned
+    them.  DiagnosticException on bad input (naming the stage for a kernel's error)."""
+    # plena-link-kernels compiles each call with this module's passes: imported here.
+    from plena_mlir.linking.chain_reading import find_chain, read_chain
+    from plena_mlir.passes.link_kernels import LinkKernelsPass
+
+    module = module.clone()
+    chain = read_chain(find_chain(module))
+    shapes = {name: tuple(t.typ.get_shape()) for name, t in chain.tensors.items()}
+    LinkKernelsPass(reuse_intermediates=reuse_intermediates).apply(Context(), module)
+    interface = module.attributes[KERNEL_ATTR_NAME]
+    assert isinstance(interface, DictionaryAttr)
+    return _compiled(
+        module,
+        {t.name: shapes[t.name] for t in chain.arguments},
+        stages=tuple(
+            Stage(
+                stage.data["name"].data,
+                stage.data["kernel"].data,
+                stage.data["first"].value.data,
+                stage.data["end"].value.data,
+            )
+            for stage in interface.data["stages"].data
+        ),
+        intermediates={
+            name: (address, shapes[name])
+            for name, address in _ints(interface.data["intermediates"]).items()
+        },
+    )
