@@ -1,8 +1,10 @@
-"""`plena-run`: compile a kernel, simulate it, check it against its golden, report the cost.
+"""`plena-run`: compile a kernel (or link a chain), simulate it, check it against its
+golden, report the cost.
 
     plena-run KERNEL [--size NAME=VALUE ...] [--NAME VALUE ...] [--scalar NAME=VALUE ...]
               [--target NAME|TOML] [--hbm-format mxfp8|fp32] [--seed N] [--emit-asm FILE]
               [--json]
+    plena-run CHAIN [--stages] [--size NAME=VALUE ...] [--NAME VALUE ...] [same options]
     plena-run FILE.mlir [--scalar NAME=VALUE ...] [same options]
     plena-run --list [--json]
 
@@ -14,6 +16,13 @@ inputs from `spec.make_inputs` with `--seed` (default 0), run on the simulator w
 `run_kernel` (HBM in `--hbm-format`, default mxfp8 like the machine) and every output is
 compared with the kernel's golden by `plena_mlir.compare`.  `--scalar eps=1e-5` replaces the
 value of an f32 scalar argument.
+
+CHAIN is a chain of `plena_mlir.chains` (`ssb`, the SingleStreamBlock; `--list` shows
+them): built for its sizes (the same `--size` / `--NAME` options), linked into one program
+with `link_chain`, run with `run_chain` and its block output compared, every element, with
+the chain's golden.  `--stages` links every intermediate at its own address and compares
+every stage's outputs too, naming the stage.  The report adds per stage its cycles and share
+of the run and its kernel's roofline bound, and the link time (`tools/chain_report.py`).
 
 FILE.mlir holds one `tile.kernel` (in the generic or custom syntax).  Its sizes are the
 tensor shapes, so `--size` does not apply; every f32 scalar argument needs `--scalar`.  The
@@ -31,7 +40,7 @@ compile_seconds, simulate_seconds).  `--emit-asm FILE` writes the program's asse
 the compiler's comments) before it runs; `plena-sim` runs it.
 
 Exit status: 0 when every output matches, 1 when one does not, 2 for bad input (unknown
-kernel or size, impossible sizes, unreadable or malformed .mlir, a compiler diagnostic, an
+kernel, chain or size, impossible sizes, unreadable or malformed .mlir, a compiler diagnostic, an
 aborted simulation), which is one `plena-run: error:` line on stderr.
 """
 
@@ -39,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -48,38 +56,41 @@ from pathlib import Path
 
 import numpy as np
 from plena_mlir.dialects import get_all_dialects
-from plena_mlir.dialects.plena import TARGET_ATTR_NAME, TargetAttr
-from plena_mlir.dialects.tile import CopyOp, KernelOp, TensorType
+from plena_mlir.dialects.tile import KernelOp, TensorType
+from plena_mlir.tools.chain_report import ChainReport, run_library_chain
+from plena_mlir.tools.cli_support import (
+    CheckedRun,
+    CliError,
+    checked,
+    comparison_json,
+    first_line,
+    set_target,
+    write_asm,
+)
 from xdsl.context import Context
 from xdsl.dialects import get_all_dialects as get_xdsl_dialects
 from xdsl.dialects.builtin import Float32Type, ModuleOp
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException, ParseError
 
-from plena_mlir.backend.targets import PlenaAsmTarget
+from plena_mlir.chains import all_chains
+from plena_mlir.chains.spec import ChainSpec
 from plena_mlir.compare import Comparison, compare
 from plena_mlir.interp import interpret_kernel
 from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.spec import KernelSpec
+from plena_mlir.linking.kernel_access import tensor_access
 from plena_mlir.pipeline import CompiledKernel, compile_kernel
 from plena_mlir.roofline import Roofline, roofline
 from plena_mlir.runner import run_kernel
-from plena_mlir.sim.errors import MachineFault, SimulationError
 from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.sim.stats import Stats
 
 PROG = "plena-run"
-_BAD_INPUT = (ValueError, DiagnosticException, SimulationError, MachineFault)
-"""What the compiler, runner and simulator raise for inputs they cannot handle (the
-domain errors are ValueErrors: KernelSizeError, TargetError, LayoutError, IsaError ...)."""
-
-
-class CliError(Exception):
-    """Bad input: printed as one `plena-run: error:` line, exit status 2."""
 
 
 @dataclass(frozen=True)
-class RunReport:
+class RunReport(CheckedRun):
     """One compiled, simulated and checked kernel."""
 
     kernel: str
@@ -97,26 +108,6 @@ class RunReport:
     compile_seconds: float
     simulate_seconds: float
 
-    @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.comparisons.values())
-
-    @property
-    def max_abs_error(self) -> float:
-        return max((c.max_abs_error for c in self.comparisons.values()), default=0.0)
-
-    @property
-    def mean_abs_error(self) -> float:
-        """Mean over the elements of every output."""
-        elements = sum(c.elements for c in self.comparisons.values())
-        total = sum(c.mean_abs_error * c.elements for c in self.comparisons.values())
-        return total / elements if elements else 0.0
-
-    @property
-    def roofline_ratio(self) -> float:
-        """Simulated cycles / the roofline lower bound."""
-        return self.stats.cycles / self.bound.cycles if self.bound.cycles else math.inf
-
     def to_json(self) -> dict:
         return {
             "kernel": self.kernel,
@@ -128,17 +119,7 @@ class RunReport:
             "passed": self.passed,
             "max_abs_error": self.max_abs_error,
             "mean_abs_error": self.mean_abs_error,
-            "outputs": {
-                name: {
-                    "passed": c.passed,
-                    "elements": c.elements,
-                    "bad_elements": c.bad_elements,
-                    "max_abs_error": c.max_abs_error,
-                    "mean_abs_error": c.mean_abs_error,
-                    "worst_index": list(c.worst_index),
-                }
-                for name, c in self.comparisons.items()
-            },
+            "outputs": {name: comparison_json(c) for name, c in self.comparisons.items()},
             "cycles": self.stats.cycles,
             "dynamic_instructions": self.stats.instructions,
             "static_instructions": self.static_instructions,
@@ -186,9 +167,9 @@ def run_library_kernel(
 ) -> RunReport:
     """Build `spec` with the default sizes and `overrides`, compile, simulate and compare
     with its golden.  CliError for bad input."""
-    sizes = _checked(lambda: spec.resolve(overrides), "")
-    module = _checked(lambda: spec.build(sizes), "")
-    _set_target(module, target)
+    sizes = checked(lambda: spec.resolve(overrides), "")
+    module = checked(lambda: spec.build(sizes), "")
+    set_target(module, target)
     inputs = spec.make_inputs(sizes, np.random.default_rng(seed))
     for name, value in (scalars or {}).items():
         if not isinstance(inputs.get(name), float):
@@ -221,7 +202,7 @@ def run_mlir_file(
     if len(kernels) != 1:
         raise CliError(f"{path}: expected one tile.kernel, found {len(kernels)}")
     kernel = kernels[0]
-    _set_target(module, target)
+    set_target(module, target)
     scalars = dict(scalars or {})
     arguments = dict(zip((a.data for a in kernel.arg_names.data), kernel.arguments, strict=True))
     scalar_names = [n for n, a in arguments.items() if isinstance(a.type, Float32Type)]
@@ -231,15 +212,15 @@ def run_mlir_file(
     if missing := [n for n in scalar_names if n not in scalars]:
         raise CliError(f"{path}: give the scalar argument {', '.join(missing)} a value with "
                        f"--scalar {missing[0]}=VALUE")
-    read, written = _tensor_use(kernel)
+    access = tensor_access(kernel)
     rng = np.random.default_rng(seed)
     tensors = {
         name: rng.standard_normal(arg.type.get_shape()).astype(np.float32)
         for name, arg in arguments.items()
-        if name in read
+        if name in access.reads
     }
     simulated = _compile_and_run(module, {**tensors, **scalars}, hbm_format, emit_asm)
-    reference = _checked(
+    reference = checked(
         lambda: interpret_kernel(module, kernel.sym_name.data, tensors, mode="rounded",
                                  hbm_format=hbm_format, **scalars),
         "interpreter: ",
@@ -252,7 +233,7 @@ def run_mlir_file(
     comparisons = {
         name: compare(simulated.outputs[name], reference[name], hbm_format)
         for name in arguments
-        if name in written
+        if name in access.writes
     }
     return _report(kernel.sym_name.data, str(path), shapes, module, simulated, comparisons, seed)
 
@@ -274,7 +255,7 @@ def parse_mlir_file(path: Path) -> ModuleOp:
     except ParseError as e:
         raise CliError(f"{e.span.get_location()}: {e.msg}") from None
     except DiagnosticException as e:
-        raise CliError(f"{path}: {_first_line(e)}") from None
+        raise CliError(f"{path}: {first_line(e)}") from None
     return module
 
 
@@ -294,16 +275,12 @@ def _compile_and_run(
     module: ModuleOp, inputs: Mapping, hbm_format: HbmFormat, emit_asm: Path | None
 ) -> _Simulated:
     start = time.perf_counter()
-    compiled = _checked(lambda: compile_kernel(module), "compile: ")
+    compiled = checked(lambda: compile_kernel(module), "compile: ")
     compile_seconds = time.perf_counter() - start
     if emit_asm is not None:
-        try:
-            with emit_asm.open("w") as output:
-                PlenaAsmTarget().emit(Context(), compiled.module, output)
-        except OSError as e:
-            raise CliError(f"cannot write '{emit_asm}': {e.strerror}") from None
+        write_asm(compiled.module, emit_asm)
     start = time.perf_counter()
-    outputs, stats = _checked(lambda: run_kernel(compiled, inputs, hbm_format), "simulation: ")
+    outputs, stats = checked(lambda: run_kernel(compiled, inputs, hbm_format), "simulation: ")
     return _Simulated(compiled, outputs, stats, hbm_format, compile_seconds,
                       time.perf_counter() - start)
 
@@ -328,46 +305,10 @@ def _report(
         comparisons=comparisons,
         stats=simulated.stats,
         static_instructions=len(simulated.compiled.program),
-        bound=_checked(lambda: roofline(module, hbm_format), ""),
+        bound=checked(lambda: roofline(module, hbm_format), ""),
         compile_seconds=simulated.compile_seconds,
         simulate_seconds=simulated.simulate_seconds,
     )
-
-
-def _tensor_use(kernel: KernelOp) -> tuple[set[str], set[str]]:
-    """Names of the tensor arguments the kernel copies from, and copies to."""
-    names = {arg: name.data for name, arg in zip(kernel.arg_names.data, kernel.arguments,
-                                                 strict=True)}
-    read, written = set(), set()
-    for op in kernel.walk():
-        if isinstance(op, CopyOp):
-            if isinstance(op.src.type, TensorType):
-                read.add(names[op.src])
-            if isinstance(op.dst.type, TensorType):
-                written.add(names[op.dst])
-    return read, written
-
-
-def _set_target(module: ModuleOp, target: str | None) -> None:
-    """Record `--target` on the module (replacing its own), checked now."""
-    if target is None:
-        return
-    attr = _checked(lambda: TargetAttr(target), "--target: ")
-    _checked(lambda: attr.target, "--target: ")
-    module.attributes[TARGET_ATTR_NAME] = attr
-
-
-def _checked(compute, prefix: str):
-    """`compute()`, its bad-input errors turned into a one-line CliError."""
-    try:
-        return compute()
-    except _BAD_INPUT as e:
-        raise CliError(prefix + _first_line(e)) from None
-
-
-def _first_line(error: Exception) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,16 +321,21 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see {PROG} --help)")
 
 
-def _arguments(spec: KernelSpec | None, add_help: bool = True) -> argparse.ArgumentParser:
+def _arguments(
+    spec: KernelSpec | ChainSpec | None, add_help: bool = True
+) -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
         add_help=add_help,
-        description="Compile a kernel, simulate it, check it against its golden and report "
-        "its cycles against the roofline.",
+        description="Compile a kernel (or link a chain), simulate it, check it against its "
+        "golden and report its cycles against the roofline.",
     )
-    p.add_argument("kernel", nargs="?", metavar="KERNEL|FILE.mlir",
-                   help="a kernel of the library (see --list) or a .mlir file")
-    p.add_argument("--list", action="store_true", help="list the kernels and their sizes")
+    p.add_argument("kernel", nargs="?", metavar="KERNEL|CHAIN|FILE.mlir",
+                   help="a kernel or chain of the library (see --list) or a .mlir file")
+    p.add_argument("--list", action="store_true",
+                   help="list the kernels and chains and their sizes")
+    p.add_argument("--stages", action="store_true",
+                   help="a chain: one address per intermediate, check every stage's outputs")
     p.add_argument("--size", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
                    help="override a size of the kernel")
     p.add_argument("--scalar", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
@@ -414,11 +360,11 @@ def _arguments(spec: KernelSpec | None, add_help: bool = True) -> argparse.Argum
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
     """Parse `argv`, with `--NAME` options for the sizes of the kernel it names."""
     known, _ = _arguments(None, add_help=False).parse_known_args(argv)
-    spec = all_kernels().get(known.kernel) if known.kernel else None
+    spec = _library().get(known.kernel) if known.kernel else None
     return _arguments(spec).parse_args(argv)
 
 
-def _size_overrides(spec: KernelSpec, args: argparse.Namespace) -> dict[str, int]:
+def _size_overrides(spec: KernelSpec | ChainSpec, args: argparse.Namespace) -> dict[str, int]:
     """The sizes given with --size and --NAME, converted to the type of their default."""
     given = [item.partition("=")[::2] for item in args.size]
     for item in args.size:
@@ -479,8 +425,8 @@ def _format_size(value: object) -> str:
     return str(value)
 
 
-def format_kernel_list(kernels: Mapping[str, KernelSpec]) -> str:
-    """One line per kernel: name, default sizes, summary."""
+def format_kernel_list(kernels: Mapping[str, KernelSpec | ChainSpec]) -> str:
+    """Two lines per kernel (or chain): name and default sizes, summary."""
     width = max((len(name) for name in kernels), default=0)
     return "".join(
         f"{name:<{width}}  {format_sizes(spec.sizes)}"
@@ -490,19 +436,33 @@ def format_kernel_list(kernels: Mapping[str, KernelSpec]) -> str:
 
 
 def _list(args: argparse.Namespace) -> None:
-    kernels = all_kernels()
+    kernels, chains = all_kernels(), all_chains()
     if args.json:
         listing = [
-            {"name": s.name, "summary": s.summary, "sizes": dict(s.sizes),
+            {"name": s.name, "kind": "kernel", "summary": s.summary, "sizes": dict(s.sizes),
              "test_sizes": [dict(t) for t in s.test_sizes]}
             for s in kernels.values()
+        ] + [
+            {"name": s.name, "kind": "chain", "summary": s.summary, "sizes": dict(s.sizes),
+             "stages": [
+                 {"name": c.stage, "kernel": c.kernel, "writes": list(c.writes)}
+                 for c in s.stages(s.sizes)
+             ]}
+            for s in chains.values()
         ]
         sys.stdout.write(json.dumps(listing, indent=2) + "\n")
     else:
-        sys.stdout.write(format_kernel_list(kernels))
+        sys.stdout.write(format_kernel_list(kernels) + "\nchains:\n" + format_kernel_list(chains))
 
 
-def run(args: argparse.Namespace) -> RunReport:
+def _library() -> dict[str, KernelSpec | ChainSpec]:
+    """The kernels and the chains by name (the two never share a name)."""
+    kernels, chains = all_kernels(), all_chains()
+    assert not set(kernels) & set(chains), "a chain named like a kernel"
+    return {**kernels, **chains}
+
+
+def run(args: argparse.Namespace) -> RunReport | ChainReport:
     options = {
         "target": args.target,
         "hbm_format": args.hbm_format,
@@ -511,16 +471,21 @@ def run(args: argparse.Namespace) -> RunReport:
         "emit_asm": args.emit_asm,
     }
     if args.kernel.endswith(".mlir"):
+        if args.stages:
+            raise CliError("--stages applies to chains; a .mlir file holds one kernel")
         if args.size:
             raise CliError("--size applies to library kernels; a .mlir kernel's sizes are its "
                            "tensor shapes")
         return run_mlir_file(Path(args.kernel), **options)
-    kernels = all_kernels()
-    spec = kernels.get(args.kernel)
+    spec = _library().get(args.kernel)
     if spec is None:
-        raise CliError(f"unknown kernel '{args.kernel}' (kernels: {', '.join(kernels)}; a "
-                       "kernel file must end in .mlir)")
-    overrides = _checked(lambda: _size_overrides(spec, args), "")
+        raise CliError(f"unknown kernel '{args.kernel}' (kernels: {', '.join(all_kernels())}; "
+                       f"chains: {', '.join(all_chains())}; a kernel file must end in .mlir)")
+    overrides = checked(lambda: _size_overrides(spec, args), "")
+    if isinstance(spec, ChainSpec):
+        return run_library_chain(spec, overrides, stages=args.stages, **options)
+    if args.stages:
+        raise CliError(f"--stages applies to chains; {spec.name} is a kernel")
     return run_library_kernel(spec, overrides, **options)
 
 

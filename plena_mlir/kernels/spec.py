@@ -33,6 +33,20 @@ class KernelSizeError(ValueError):
     """Sizes a kernel does not have or cannot be built with."""
 
 
+def resolve_sizes(
+    name: str, defaults: Sizes, overrides: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """`defaults` with `overrides` applied; KernelSizeError naming `name` (a kernel or chain)
+    for a size it does not have."""
+    overrides = dict(overrides or {})
+    if unknown := sorted(set(overrides) - set(defaults)):
+        raise KernelSizeError(
+            f"{name} has no size {', '.join(unknown)} (sizes: "
+            f"{', '.join(f'{k}={v}' for k, v in defaults.items())})"
+        )
+    return {**defaults, **overrides}
+
+
 @dataclass(frozen=True)
 class KernelSpec:
     name: str
@@ -51,13 +65,7 @@ class KernelSpec:
 
     def resolve(self, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
         """The default sizes with `overrides` applied; KernelSizeError for unknown names."""
-        overrides = dict(overrides or {})
-        if unknown := sorted(set(overrides) - set(self.sizes)):
-            raise KernelSizeError(
-                f"{self.name} has no size {', '.join(unknown)} (sizes: "
-                f"{', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
-            )
-        return {**self.sizes, **overrides}
+        return resolve_sizes(self.name, self.sizes, overrides)
 
     def build(self, sizes: Sizes) -> ModuleOp:
         """The tile IR for `sizes` (KernelSizeError when the kernel cannot have them)."""
