@@ -112,7 +112,7 @@ def test_plena_run_ssb_reports_every_stage(capsys) -> None:
         assert stage["cycles"] >= stage["roofline_cycles"] > 0
     assert sum(s["cycles"] for s in stages) <= report["cycles"]
     assert report["cycles"] >= report["roofline_cycles"] > 0
-    assert 0 < report["link_seconds"] < 10
+    assert report["link_seconds"] > 0
 
 
 def test_a_wrong_stage_is_named(capsys, monkeypatch) -> None:
