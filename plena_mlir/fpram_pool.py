@@ -63,8 +63,9 @@ class FpramPool:
         if len(self.constants) >= self.slots:
             raise DiagnosticException(
                 f"the FPRAM constant pool is full: {self.slots} slots hold "
-                f"{len(self.constants)} constants, no room for {value}; raise "
-                "plena-allocate-memory's fpram-constant-slots"
+                f"{len(self.constants)} constants, no room for {value}; raise the "
+                "fpram-constant-slots option of plena-allocate-memory (of plena-link-kernels "
+                "for a chain)"
             )
         self.constants.append(value)
         return len(self.constants) - 1
