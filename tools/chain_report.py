@@ -1,4 +1,8 @@
-"""`plena-run CHAIN`: link a chain of `plena_mlir.chains`, simulate it, check it, report it.
+"""`plena-run CHAIN` and `plena-run FILE.mlir` for a file holding a `tile.chain`: link the
+chain, simulate it, check it, report it.  `run_library_chain` (a chain of `plena_mlir.chains`,
+checked against its golden) and `run_chain_file` (a parsed module, checked against the chain
+interpreter `interpret_chain` in rounded mode) share `check_chain`; below, for a library
+chain.
 
 The chain is built for its sizes (`ChainSpec.build`), linked into one program with
 `link_chain` (intermediates sharing HBM by liveness; with `stages=True` every intermediate
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,19 +34,26 @@ import numpy as np
 from plena_mlir.tools.cli_support import (
     CheckedRun,
     CliError,
+    check_scalars,
     checked,
     comparison_json,
+    format_sizes,
     set_target,
     write_asm,
 )
+from xdsl.dialects.builtin import ModuleOp
 
-from plena_mlir.chains.spec import Call, ChainSpec
+from plena_mlir.chains.spec import ChainSpec
 from plena_mlir.compare import Comparison, compare
+from plena_mlir.interp import interpret_chain
+from plena_mlir.interp.chain import kernel_module
+from plena_mlir.linking.chain_reading import Chain, find_chain, read_chain
 from plena_mlir.pipeline import link_chain
 from plena_mlir.roofline import Roofline, Work, roofline
 from plena_mlir.runner import run_chain
 from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.sim.stats import Stats
+from plena_mlir.target import Target
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,10 @@ class ChainReport(CheckedRun):
     """One linked, simulated and checked chain."""
 
     chain: str
-    sizes: Mapping[str, int]
+    source: str
+    """"library" or the .mlir file's path."""
+    sizes: Mapping[str, object]
+    """The chain's sizes (for a .mlir chain: each tensor argument's shape)."""
     target: str
     hbm_format: HbmFormat
     seed: int
@@ -111,7 +125,7 @@ class ChainReport(CheckedRun):
     def to_json(self) -> dict:
         return {
             "chain": self.chain,
-            "source": "library",
+            "source": self.source,
             "sizes": dict(self.sizes),
             "target": self.target,
             "hbm_format": self.hbm_format,
@@ -136,8 +150,7 @@ class ChainReport(CheckedRun):
         intermediates = "at their own addresses" if self.stage_checks else "sharing HBM"
         setting = (f"{self.target}, {self.hbm_format} HBM, seed {self.seed}, intermediates "
                    f"{intermediates}")
-        sizes = " ".join(f"{name}={value}" for name, value in self.sizes.items())
-        lines = [f"{self.chain} {sizes} ({setting})"]
+        lines = [f"{self.chain} {format_sizes(self.sizes)} ({setting})"]
         lines += [f"  {name}: {c.describe()}" for name, c in self.comparisons.items()]
         lines += [
             f"  stage {s.name}, {name}: {c.describe()}"
@@ -182,6 +195,17 @@ def format_stage_table(stages: tuple[StageReport, ...]) -> str:
     return "\n".join(rows) + "\n"
 
 
+@dataclass(frozen=True)
+class ChainStage:
+    """What a chain report needs of one stage: its name, its kernel's name, the chain tensors
+    it writes (in kernel argument order) and its kernel alone in a module (its roofline)."""
+
+    name: str
+    kernel: str
+    writes: tuple[str, ...]
+    module: ModuleOp
+
+
 def run_library_chain(
     spec: ChainSpec,
     overrides: Mapping[str, int] | None = None,
@@ -202,41 +226,130 @@ def run_library_chain(
     calls = checked(lambda: spec.stages(sizes), "")
     module = checked(lambda: spec.build(sizes), "")
     set_target(module, target)
+    inputs = spec.make_inputs(sizes, np.random.default_rng(seed))
+    return check_chain(
+        module,
+        name=spec.name,
+        source="library",
+        sizes=sizes,
+        stages=[ChainStage(c.stage, c.kernel, c.writes, c.module) for c in calls],
+        inputs=inputs,
+        reference=lambda linked_target: spec.golden(inputs, sizes, linked_target, hbm_format),
+        target=target,
+        hbm_format=hbm_format,
+        seed=seed,
+        emit_asm=emit_asm,
+        stage_checks=stages,
+    )
+
+
+def run_chain_file(
+    module: ModuleOp,
+    path: str,
+    *,
+    target: str | None = None,
+    hbm_format: HbmFormat = "mxfp8",
+    seed: int = 0,
+    scalars: Mapping[str, float] | None = None,
+    emit_asm: Path | None = None,
+    stages: bool = False,
+) -> ChainReport:
+    """Link and simulate the `tile.chain` of `module` (read from `path`), compare every chain
+    tensor argument a call writes (and with `stages` every tensor each stage writes) with the
+    chain interpreter's rounded result (`interpret_chain`).  Inputs: standard-normal float32
+    values from `seed`, in argument order, for every tensor argument a call reads before any
+    call writes it; zeros for the others; `scalars` for every f32 argument.  CliError for
+    bad input."""
+    set_target(module, target)
+    chain = checked(lambda: read_chain(find_chain(module)), f"{path}: ")
+    scalars = dict(scalars or {})
+    check_scalars(path, f"@{chain.name}", chain.scalars, scalars)
+    rng = np.random.default_rng(seed)
+    tensors = {
+        t.name: rng.standard_normal(t.typ.get_shape()).astype(np.float32)
+        for t in chain.arguments
+        if t.name in _read_first(chain)
+    }
+    return check_chain(
+        module,
+        name=chain.name,
+        source=path,
+        sizes={t.name: list(t.typ.get_shape()) for t in chain.arguments},
+        stages=[
+            ChainStage(
+                call.stage,
+                call.kernel.sym_name.data,
+                tuple(call.tensors[a] for a in call.tensors if a in call.access.writes),
+                kernel_module(call.kernel),
+            )
+            for call in chain.calls
+        ],
+        inputs={**tensors, **scalars},
+        reference=lambda _: interpret_chain(module, tensors, mode="rounded",
+                                            hbm_format=hbm_format, **scalars),
+        target=target,
+        hbm_format=hbm_format,
+        seed=seed,
+        emit_asm=emit_asm,
+        stage_checks=stages,
+    )
+
+
+def check_chain(
+    module: ModuleOp,
+    *,
+    name: str,
+    source: str,
+    sizes: Mapping[str, object],
+    stages: Sequence[ChainStage],
+    inputs: Mapping[str, np.ndarray | float],
+    reference: Callable[[Target], Mapping[str, np.ndarray]],
+    target: str | None,
+    hbm_format: HbmFormat,
+    seed: int,
+    emit_asm: Path | None,
+    stage_checks: bool,
+) -> ChainReport:
+    """Link the chain of `module` (for `stage_checks` every intermediate at its own address),
+    run it on `inputs`, compare the chain tensor arguments its `stages` write (and with
+    `stage_checks` every tensor each stage writes) with `reference(target)` (every tensor a
+    stage writes, by name), and report it with each stage's roofline."""
     start = time.perf_counter()
-    linked = checked(lambda: link_chain(module, reuse_intermediates=not stages), "link: ")
+    linked = checked(lambda: link_chain(module, reuse_intermediates=not stage_checks),
+                     "link: ")
     link_seconds = time.perf_counter() - start
     if emit_asm is not None:
         write_asm(linked.module, emit_asm)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(seed))
     start = time.perf_counter()
     run = checked(lambda: run_chain(linked, inputs, hbm_format), "simulation: ")
     simulate_seconds = time.perf_counter() - start
     with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
-        expected = spec.golden(inputs, sizes, linked.target, hbm_format)
-    outputs = [t for call in calls for t in call.writes if t in linked.tensors]
-    bounds = [_stage_bound(call, target, hbm_format) for call in calls]
+        expected = checked(lambda: reference(linked.target), "reference: ")
+    outputs = [t for stage in stages for t in stage.writes if t in linked.tensors]
+    bounds = [_stage_bound(stage, target, hbm_format) for stage in stages]
     stage_reports = tuple(
         StageReport(
-            name=call.stage,
-            kernel=call.kernel,
-            writes=call.writes,
-            stats=run.stage_stats[call.stage],
+            name=stage.name,
+            kernel=stage.kernel,
+            writes=stage.writes,
+            stats=run.stage_stats[stage.name],
             bound=bound,
             comparisons={
-                t: compare(run.outputs[t], expected[t], hbm_format) for t in call.writes
-            } if stages else {},
-            share=run.stage_stats[call.stage].cycles / run.stats.cycles,
+                t: compare(run.outputs[t], expected[t], hbm_format) for t in stage.writes
+            } if stage_checks else {},
+            share=run.stage_stats[stage.name].cycles / run.stats.cycles,
         )
-        for call, bound in zip(calls, bounds, strict=True)
+        for stage, bound in zip(stages, bounds, strict=True)
     )
     total = sum((bound.work for bound in bounds), Work())
     return ChainReport(
-        chain=spec.name,
+        chain=name,
+        source=source,
         sizes=sizes,
         target=linked.target.name,
         hbm_format=hbm_format,
         seed=seed,
-        stage_checks=stages,
+        stage_checks=stage_checks,
         comparisons={t: compare(run.outputs[t], expected[t], hbm_format) for t in outputs},
         stages=stage_reports,
         stats=run.stats,
@@ -247,8 +360,19 @@ def run_library_chain(
     )
 
 
-def _stage_bound(call: Call, target: str | None, hbm_format: HbmFormat) -> Roofline:
+def _read_first(chain: Chain) -> set[str]:
+    """The chain tensor arguments some call reads before any call writes them: its inputs."""
+    read_first: set[str] = set()
+    written: set[str] = set()
+    for call in chain.calls:
+        read_first.update(call.tensors[a] for a in call.access.reads
+                          if call.tensors[a] not in written)
+        written.update(call.tensors[a] for a in call.access.writes)
+    return read_first & {t.name for t in chain.arguments}
+
+
+def _stage_bound(stage: ChainStage, target: str | None, hbm_format: HbmFormat) -> Roofline:
     """The roofline of the stage's kernel at its sizes on the chain's target."""
-    module = call.module.clone()
+    module = stage.module.clone()
     set_target(module, target)
-    return checked(lambda: roofline(module, hbm_format), f"stage {call.stage}: ")
+    return checked(lambda: roofline(module, hbm_format), f"stage {stage.name}: ")

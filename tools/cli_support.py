@@ -1,6 +1,6 @@
 """What `plena-run`'s kernel runs and chain runs share: one-line bad-input errors, `--target`,
-`--emit-asm`, the JSON form of a comparison and the figures every report derives
-(`CheckedRun`)."""
+`--emit-asm`, `--scalar` values checked against a program's f32 arguments, sizes as text, the
+JSON form of a comparison and the figures every report derives (`CheckedRun`)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,30 @@ def write_asm(module: ModuleOp, path: Path) -> None:
             PlenaAsmTarget().emit(Context(), module, output)
     except OSError as e:
         raise CliError(f"cannot write '{path}': {e.strerror}") from None
+
+
+def check_scalars(path: str, program: str, names: list[str], scalars: Mapping[str, float]) -> None:
+    """`--scalar` for a .mlir file's kernel or chain `program` (`@name`): a value for every f32
+    argument in `names` and for nothing else, else a CliError naming the argument."""
+    if unknown := sorted(set(scalars) - set(names)):
+        raise CliError(f"{path}: {program} has no scalar argument {', '.join(unknown)} "
+                       f"(scalars: {', '.join(names) or 'none'})")
+    if missing := [n for n in names if n not in scalars]:
+        raise CliError(f"{path}: give the scalar argument {', '.join(missing)} a value with "
+                       f"--scalar {missing[0]}=VALUE")
+
+
+def format_sizes(sizes: Mapping[str, object]) -> str:
+    """`rows=128 bias=true x=64x128`: sizes, flags and (for .mlir files) tensor shapes."""
+    return " ".join(f"{name}={format_size(value)}" for name, value in sizes.items())
+
+
+def format_size(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return "x".join(str(d) for d in value)
+    return str(value)
 
 
 def comparison_json(c: Comparison) -> dict:

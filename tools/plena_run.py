@@ -5,7 +5,7 @@ golden, report the cost.
               [--target NAME|TOML] [--hbm-format mxfp8|fp32] [--seed N] [--emit-asm FILE]
               [--json]
     plena-run CHAIN [--stages] [--size NAME=VALUE ...] [--NAME VALUE ...] [same options]
-    plena-run FILE.mlir [--scalar NAME=VALUE ...] [same options]
+    plena-run FILE.mlir [--stages] [--scalar NAME=VALUE ...] [same options]
     plena-run --list [--json]
 
 KERNEL is a kernel of `plena_mlir.kernels` (`--list` shows them with their sizes).  Sizes
@@ -29,7 +29,11 @@ tensor shapes, so `--size` does not apply; every f32 scalar argument needs `--sc
 tensors the kernel reads (a `tile.copy` source) get standard-normal float32 values from the
 seed, in argument order; the others start as zeros, as HBM does.  The reference is the tile
 interpreter in rounded mode (`interpret_kernel(..., mode="rounded")`, the same rounding
-points the goldens model), and every tensor the kernel writes is compared.
+points the goldens model), and every tensor the kernel writes is compared.  A FILE.mlir
+holding several kernels and one `tile.chain` runs as a chain (`--stages` applies): linked,
+run with `run_chain`, inputs for the chain tensor arguments read before any call writes
+them, `--scalar` for its f32 arguments, and the chain interpreter (`interpret_chain`, rounded
+mode) as the reference (`chain_report.run_chain_file`).
 
 The report: per output the comparison, then pass/fail, simulated cycles, the roofline lower
 bound (`plena_mlir.roofline`) and cycles / bound, dynamic and static instruction counts,
@@ -56,14 +60,17 @@ from pathlib import Path
 
 import numpy as np
 from plena_mlir.dialects import get_all_dialects
-from plena_mlir.dialects.tile import KernelOp, TensorType
-from plena_mlir.tools.chain_report import ChainReport, run_library_chain
+from plena_mlir.dialects.tile import ChainOp, KernelOp, TensorType
+from plena_mlir.tools.chain_report import ChainReport, run_chain_file, run_library_chain
 from plena_mlir.tools.cli_support import (
     CheckedRun,
     CliError,
+    check_scalars,
     checked,
     comparison_json,
     first_line,
+    format_size,
+    format_sizes,
     set_target,
     write_asm,
 )
@@ -194,10 +201,18 @@ def run_mlir_file(
     seed: int = 0,
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
-) -> RunReport:
+    stages: bool = False,
+) -> RunReport | ChainReport:
     """Compile and simulate the tile kernel in `path`; compare every tensor it writes with
-    the tile interpreter's rounded result.  CliError for bad input."""
+    the tile interpreter's rounded result.  A file holding a `tile.chain` is linked and run
+    as a chain (`run_chain_file`, `stages` as for a library chain).  CliError for bad
+    input."""
     module = parse_mlir_file(path)
+    if any(isinstance(op, ChainOp) for op in module.body.block.ops):
+        return run_chain_file(module, str(path), target=target, hbm_format=hbm_format,
+                              seed=seed, scalars=scalars, emit_asm=emit_asm, stages=stages)
+    if stages:
+        raise CliError(f"--stages applies to chains; {path} holds no tile.chain")
     kernels = [op for op in module.walk() if isinstance(op, KernelOp)]
     if len(kernels) != 1:
         raise CliError(f"{path}: expected one tile.kernel, found {len(kernels)}")
@@ -206,12 +221,7 @@ def run_mlir_file(
     scalars = dict(scalars or {})
     arguments = dict(zip((a.data for a in kernel.arg_names.data), kernel.arguments, strict=True))
     scalar_names = [n for n, a in arguments.items() if isinstance(a.type, Float32Type)]
-    if unknown := sorted(set(scalars) - set(scalar_names)):
-        raise CliError(f"{path}: @{kernel.sym_name.data} has no scalar argument "
-                       f"{', '.join(unknown)} (scalars: {', '.join(scalar_names) or 'none'})")
-    if missing := [n for n in scalar_names if n not in scalars]:
-        raise CliError(f"{path}: give the scalar argument {', '.join(missing)} a value with "
-                       f"--scalar {missing[0]}=VALUE")
+    check_scalars(str(path), f"@{kernel.sym_name.data}", scalar_names, scalars)
     access = tensor_access(kernel)
     rng = np.random.default_rng(seed)
     tensors = {
@@ -351,7 +361,7 @@ def _arguments(
             spellings = dict.fromkeys([f"--{name.replace('_', '-')}", f"--{name}"])
             try:
                 sizes.add_argument(*spellings, dest=f"size:{name}", metavar="VALUE",
-                                   help=f"default {_format_size(default)}")
+                                   help=f"default {format_size(default)}")
             except argparse.ArgumentError:  # a size named like an option: use --size
                 continue
     return p
@@ -412,19 +422,6 @@ def _scalar_values(items: Sequence[str]) -> dict[str, float]:
     return values
 
 
-def format_sizes(sizes: Mapping[str, object]) -> str:
-    """`rows=128 bias=true x=64x128`: sizes, flags and (for .mlir kernels) tensor shapes."""
-    return " ".join(f"{name}={_format_size(value)}" for name, value in sizes.items())
-
-
-def _format_size(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, list | tuple):
-        return "x".join(str(d) for d in value)
-    return str(value)
-
-
 def format_kernel_list(kernels: Mapping[str, KernelSpec | ChainSpec]) -> str:
     """Two lines per kernel (or chain): name and default sizes, summary."""
     width = max((len(name) for name in kernels), default=0)
@@ -471,12 +468,10 @@ def run(args: argparse.Namespace) -> RunReport | ChainReport:
         "emit_asm": args.emit_asm,
     }
     if args.kernel.endswith(".mlir"):
-        if args.stages:
-            raise CliError("--stages applies to chains; a .mlir file holds one kernel")
         if args.size:
             raise CliError("--size applies to library kernels; a .mlir kernel's sizes are its "
                            "tensor shapes")
-        return run_mlir_file(Path(args.kernel), **options)
+        return run_mlir_file(Path(args.kernel), stages=args.stages, **options)
     spec = _library().get(args.kernel)
     if spec is None:
         raise CliError(f"unknown kernel '{args.kernel}' (kernels: {', '.join(all_kernels())}; "

@@ -7,6 +7,7 @@ goldens of compiled kernels come from here.  The op semantics are xDSL interpret
 (tile_functions.py), the `lane` ops' in lane_functions.py; `scf` and `arith` use xDSL's own.
 """
 
+from plena_mlir.interp.chain import interpret_chain
 from plena_mlir.interp.lane_functions import LaneFunctions
 from plena_mlir.interp.numerics import Mode, Numerics, hbm_input, hbm_store
 from plena_mlir.interp.run import KernelInputError, find_kernel, interpret_kernel
@@ -20,6 +21,7 @@ __all__ = [
     "TileFunctions",
     "find_kernel",
     "hbm_input",
+    "interpret_chain",
     "hbm_store",
     "interpret_kernel",
 ]

@@ -94,6 +94,18 @@ def _tensors(
             f"@{kernel.sym_name.data} has no tensor argument {', '.join(unknown)} "
             f"(tensors: {', '.join(types)})"
         )
+    return initial_hbm(types, inputs, numerics, "kernel argument")
+
+
+def initial_hbm(
+    types: Mapping[str, TensorType],
+    inputs: Mapping[str, np.ndarray],
+    numerics: Numerics,
+    what: str,
+) -> dict[str, np.ndarray]:
+    """Each tensor of `types` as HBM holds it at the start: its input read as an HBM input,
+    zeros when it has none.  KernelInputError for an input of another shape (`what` names
+    the tensors in the message: "kernel argument", "chain argument")."""
     hbm: dict[str, np.ndarray] = {}
     for name, typ in types.items():
         shape = typ.get_shape()
@@ -103,7 +115,7 @@ def _tensors(
         value = np.asarray(inputs[name])
         if value.shape != shape:
             raise KernelInputError(
-                f"input '{name}' has shape {value.shape}, the kernel argument is {typ}"
+                f"input '{name}' has shape {value.shape}, the {what} is {typ}"
             )
         hbm[name] = numerics.hbm_input(value)
     return hbm
