@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from plena_mlir.dialects.tile.kernel_ops import KernelOp
+from plena_mlir.dialects.tile.kernel_ops import KernelOp, print_args_and_body
 from plena_mlir.dialects.tile.types import TensorType, format_shape
 from xdsl.dialects.arith import ConstantOp
 from xdsl.dialects.builtin import (
@@ -335,18 +335,7 @@ class ChainOp(IRDLOperation):
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
         printer.print_symbol_name(self.sym_name.data)
-        printer.print_string(" args(")
-        for i, (arg, name) in enumerate(zip(self.arguments, self.names, strict=True)):
-            if i:
-                printer.print_string(", ")
-            arg.name_hint = name
-            printer.print_ssa_value(arg)
-            printer.print_string(" : ")
-            printer.print_attribute(arg.type)
-        printer.print_string(")")
-        printer.print_op_attributes(self.attributes, print_keyword=True)
-        printer.print_string(" ")
-        printer.print_region(self.body, print_entry_block_args=False, print_empty_block=False)
+        print_args_and_body(printer, self, self.names)
 
     # verification ---------------------------------------------------------------------------
     def verify_(self) -> None:

@@ -46,6 +46,24 @@ from xdsl.traits import IsolatedFromAbove, NoTerminator, SymbolOpInterface
 from xdsl.utils.exceptions import VerifyException
 
 
+def print_args_and_body(printer: Printer, op: IRDLOperation, names: list[str]) -> None:
+    """` args(%x : type, ...) attributes {...} {body}`: the tail of the syntax of tile.kernel
+    and tile.chain, whose trailing entry block arguments are the named `names`."""
+    arguments = op.body.block.args[len(op.body.block.args) - len(names) :]
+    printer.print_string(" args(")
+    for i, (arg, name) in enumerate(zip(arguments, names, strict=True)):
+        if i:
+            printer.print_string(", ")
+        arg.name_hint = name
+        printer.print_ssa_value(arg)
+        printer.print_string(" : ")
+        printer.print_attribute(arg.type)
+    printer.print_string(")")
+    printer.print_op_attributes(op.attributes, print_keyword=True)
+    printer.print_string(" ")
+    printer.print_region(op.body, print_entry_block_args=False, print_empty_block=False)
+
+
 @irdl_op_definition
 class KernelOp(IRDLOperation):
     """A kernel: for every point (i0, i1, ...) of the grid, run body(i0, i1, ..., args...)."""
@@ -174,18 +192,8 @@ class KernelOp(IRDLOperation):
             index.name_hint = axis
             printer.print_ssa_value(index)
             printer.print_string(f" = {size}{' lane' if axis == lane else ''}")
-        printer.print_string(") args(")
-        for i, (arg, name) in enumerate(zip(self.arguments, self.arg_names.data, strict=True)):
-            if i:
-                printer.print_string(", ")
-            arg.name_hint = name.data
-            printer.print_ssa_value(arg)
-            printer.print_string(" : ")
-            printer.print_attribute(arg.type)
         printer.print_string(")")
-        printer.print_op_attributes(self.attributes, print_keyword=True)
-        printer.print_string(" ")
-        printer.print_region(self.body, print_entry_block_args=False, print_empty_block=False)
+        print_args_and_body(printer, self, [a.data for a in self.arg_names.data])
 
     # verification ---------------------------------------------------------------------------
     def verify_(self) -> None:
