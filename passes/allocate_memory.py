@@ -45,7 +45,6 @@ from plena_mlir.passes.infer_memory import buffer_name
 from xdsl.context import Context
 from xdsl.dialects.arith import ConstantOp
 from xdsl.dialects.builtin import (
-    DictionaryAttr,
     Float32Type,
     FloatAttr,
     IntegerAttr,
@@ -58,6 +57,7 @@ from xdsl.utils.exceptions import DiagnosticException
 from plena_mlir.buffer_liveness import LiveRange, live_range, program_spans
 from plena_mlir.first_fit import NoRoom, first_fit
 from plena_mlir.fpram_pool import FpramPool
+from plena_mlir.int_dict import int_dict, int_dict_attr
 from plena_mlir.layout import (
     HBM_ALIGNMENT,
     UNIT_NAMES,
@@ -275,8 +275,8 @@ def _allocate_kernel(kernel: KernelOp, target: Target, regions: dict[MemorySpace
                 request.alloc.attributes["address"] = IntegerAttr(address, i64)
             if request.staged is not None:
                 request.staged.attributes[SCRATCH_ATTR] = IntegerAttr(request.start, i64)
-    kernel.attributes["fpram_arguments"] = DictionaryAttr(
-        {name: IntegerAttr(request.start, i64) for name, request in scalar_requests.items()}
+    kernel.attributes["fpram_arguments"] = int_dict_attr(
+        {name: request.start for name, request in scalar_requests.items()}
     )
     if "hbm_addresses" in kernel.attributes:
         _check_pinned_tensors(kernel, target)
@@ -286,15 +286,8 @@ def _allocate_kernel(kernel: KernelOp, target: Target, regions: dict[MemorySpace
 
 def _int_entries(kernel: KernelOp, attr_name: str) -> dict[str, int]:
     """The `{name = N : i64}` dictionary attribute `attr_name` of the kernel."""
-    attr = kernel.attributes[attr_name]
-    if not isinstance(attr, DictionaryAttr) or not all(
-        isinstance(v, IntegerAttr) for v in attr.data.values()
-    ):
-        raise DiagnosticException(
-            f"tile.kernel @{kernel.sym_name.data}: {attr_name} must be a dictionary of "
-            f"integers, got {attr}"
-        )
-    return {name: value.value.data for name, value in attr.data.items()}
+    where = f"tile.kernel @{kernel.sym_name.data}: {attr_name}"
+    return int_dict(kernel.attributes[attr_name], where)
 
 
 def _pinned_scalars(kernel: KernelOp, scalars: list[str], fpram_end: int) -> dict[str, int]:
@@ -369,9 +362,6 @@ def _place_tensors(kernel: KernelOp, target: Target) -> None:
         )
     except LayoutError as e:
         raise DiagnosticException(f"tile.kernel @{kernel.sym_name.data}: {e}") from None
-    kernel.attributes["hbm_addresses"] = DictionaryAttr(
-        {
-            name: IntegerAttr(address, i64)
-            for (name, _), address in zip(tensors, addresses, strict=True)
-        }
+    kernel.attributes["hbm_addresses"] = int_dict_attr(
+        {name: address for (name, _), address in zip(tensors, addresses, strict=True)}
     )

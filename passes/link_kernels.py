@@ -84,6 +84,7 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.fpram_pool import FpramPool
+from plena_mlir.int_dict import int_dict_attr
 from plena_mlir.linking.chain_reading import Chain, ChainCall, find_chain, read_chain
 from plena_mlir.linking.hbm_plan import HbmPlan, plan_hbm
 from plena_mlir.linking.stage_compile import compile_call
@@ -149,20 +150,19 @@ def _bound_scalars(
     return entries | {argument: scalar_entries[name] for argument, name in call.scalars.items()}
 
 
-def _ints(values: dict[str, int]) -> DictionaryAttr:
-    return DictionaryAttr({name: IntegerAttr(value, i64) for name, value in values.items()})
-
-
 def _interface(
     chain: Chain, plan: HbmPlan, scalar_entries: dict[str, int], stages: list[Stage]
 ) -> DictionaryAttr:
     """The `plena.kernel` attribute of the linked module (module docstring)."""
+    addresses = plan.addresses
     return DictionaryAttr(
         {
             "name": StringAttr(chain.name),
-            "hbm_addresses": _ints({t.name: plan.addresses[t.name] for t in chain.arguments}),
-            "fpram_arguments": _ints(scalar_entries),
-            "intermediates": _ints({t.name: plan.addresses[t.name] for t in chain.intermediates}),
+            "hbm_addresses": int_dict_attr({t.name: addresses[t.name] for t in chain.arguments}),
+            "fpram_arguments": int_dict_attr(scalar_entries),
+            "intermediates": int_dict_attr(
+                {t.name: addresses[t.name] for t in chain.intermediates}
+            ),
             "stages": ArrayAttr(
                 DictionaryAttr(
                     {

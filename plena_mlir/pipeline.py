@@ -32,6 +32,7 @@ from plena_mlir.backend.emit import module_instructions
 from plena_mlir.dialects.plena import target_of
 from plena_mlir.dialects.tile import KernelOp, TensorType
 from plena_mlir.fpram_pool import FpramPool
+from plena_mlir.int_dict import int_dict
 from plena_mlir.isa.instruction import Instruction
 from plena_mlir.passes.allocate_memory import AllocateMemoryPass
 from plena_mlir.passes.allocate_registers import AllocateRegistersPass
@@ -161,17 +162,16 @@ def _compiled(module: ModuleOp, tensors: dict[str, tuple[int, ...]], **chain) ->
         target=target_of(module),
         program=module_instructions(module),
         tensors=tensors,
-        hbm_addresses=_ints(interface.data["hbm_addresses"]),
-        fpram_arguments=_ints(interface.data["fpram_arguments"]),
+        hbm_addresses=_ints(interface, "hbm_addresses"),
+        fpram_arguments=_ints(interface, "fpram_arguments"),
         fpram_preload=list(pool.constants),
         module=module,
         **chain,
     )
 
 
-def _ints(attr) -> dict[str, int]:
-    assert isinstance(attr, DictionaryAttr)
-    return {key: value.value.data for key, value in attr.data.items()}
+def _ints(interface: DictionaryAttr, key: str) -> dict[str, int]:
+    return int_dict(interface.data[key], f"{KERNEL_ATTR_NAME}.{key}")
 
 
 def link_chain(module: ModuleOp, reuse_intermediates: bool = True) -> CompiledKernel:
@@ -203,6 +203,6 @@ def link_chain(module: ModuleOp, reuse_intermediates: bool = True) -> CompiledKe
         ),
         intermediates={
             name: (address, shapes[name])
-            for name, address in _ints(interface.data["intermediates"]).items()
+            for name, address in _ints(interface, "intermediates").items()
         },
     )

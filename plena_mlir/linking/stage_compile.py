@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, i64
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Attribute, Operation
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
@@ -27,6 +27,7 @@ from xdsl.utils.exceptions import DiagnosticException
 from plena_mlir.backend.emit import module_instructions
 from plena_mlir.dialects.plena import TARGET_ATTR_NAME
 from plena_mlir.fpram_pool import FpramPool
+from plena_mlir.int_dict import int_dict_attr
 from plena_mlir.linking.chain_reading import ChainCall
 
 
@@ -49,8 +50,8 @@ def compile_call(
 ) -> CompiledStage:
     """Compile `call`'s kernel with the pinned addresses (module docstring)."""
     kernel = call.kernel.clone()
-    kernel.attributes["hbm_addresses"] = _int_dict(hbm_addresses)
-    kernel.attributes["fpram_arguments"] = _int_dict(fpram_arguments)
+    kernel.attributes["hbm_addresses"] = int_dict_attr(hbm_addresses)
+    kernel.attributes["fpram_arguments"] = int_dict_attr(fpram_arguments)
     module = ModuleOp([kernel])
     if target_attr is not None:
         module.attributes[TARGET_ATTR_NAME] = target_attr
@@ -68,7 +69,3 @@ def compile_call(
     for op in ops:
         op.detach()
     return CompiledStage(ops, instructions, grown)
-
-
-def _int_dict(values: dict[str, int]) -> DictionaryAttr:
-    return DictionaryAttr({name: IntegerAttr(value, i64) for name, value in values.items()})

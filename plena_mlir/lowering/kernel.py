@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.dialects import arith, scf
-from xdsl.dialects.builtin import DictionaryAttr, Float32Type, IndexType, IntegerAttr
+from xdsl.dialects.builtin import Float32Type, IndexType, IntegerAttr
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
@@ -39,6 +39,7 @@ from plena_mlir.dialects.plena.scalar_int_ops import S_AddIntOp, S_MulIntOp, S_S
 from plena_mlir.dialects.tile import AllocOp, BufferType, KernelOp, TensorType
 from plena_mlir.fpram_pool import FpramPool
 from plena_mlir.index_ranges import IndexRanges, Unbounded
+from plena_mlir.int_dict import int_dict
 from plena_mlir.lowering.emitter import Emitter, unroll_factor
 from plena_mlir.lowering.remainder import lower_remainder
 from plena_mlir.target import Target
@@ -263,9 +264,9 @@ def _static_index(value: SSAValue) -> int | None:
 
 def _int_dict(kernel: KernelOp, name: str) -> dict[str, int]:
     attr = kernel.attributes.get(name)
-    if not isinstance(attr, DictionaryAttr):
+    if attr is None:
         raise DiagnosticException(
             f"convert-lane-to-plena: tile.kernel @{kernel.sym_name.data} has no {name}: run "
             "plena-allocate-memory first"
         )
-    return {key: value.value.data for key, value in attr.data.items()}
+    return int_dict(attr, f"convert-lane-to-plena: tile.kernel @{kernel.sym_name.data}: {name}")
