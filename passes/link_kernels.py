@@ -74,7 +74,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plena_mlir.dialects.plena import TARGET_ATTR_NAME, CommentOp, target_of
+from plena_mlir.dialects.plena import CommentOp, target_of
 from plena_mlir.passes.allocate_memory import AllocateMemoryPass
 from plena_mlir.passes.convert_lane_to_plena import KERNEL_ATTR_NAME
 from xdsl.context import Context
@@ -116,13 +116,12 @@ class LinkKernelsPass(ModulePass):
                 fpram_chain_entries=len(chain.scalars),
             )
         )
-        target_attr = op.attributes.get(TARGET_ATTR_NAME)
         program: list[Operation] = []
         stages: list[Stage] = []
         for call in chain.calls:
             fpram = _bound_scalars(call, pool, scalar_entries)
             hbm = {argument: plan.addresses[name] for argument, name in call.tensors.items()}
-            compiled = compile_call(call, target_attr, pool, hbm, fpram, passes)
+            compiled = compile_call(call, pool, hbm, fpram, passes)
             first = stages[-1].end if stages else 0
             end = first + compiled.instructions
             kernel = call.kernel.sym_name.data

@@ -46,8 +46,7 @@ from xdsl.dialects.builtin import ModuleOp
 from plena_mlir.chains.spec import ChainSpec
 from plena_mlir.compare import Comparison, compare
 from plena_mlir.interp import interpret_chain
-from plena_mlir.interp.chain import kernel_module
-from plena_mlir.linking.chain_reading import Chain, find_chain, read_chain
+from plena_mlir.linking.chain_reading import Chain, find_chain, kernel_module, read_chain
 from plena_mlir.pipeline import link_chain
 from plena_mlir.roofline import Roofline, Work, roofline
 from plena_mlir.runner import run_chain

@@ -22,11 +22,11 @@ from collections.abc import Mapping
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from plena_mlir.dialects.plena import TARGET_ATTR_NAME, target_of
+from plena_mlir.dialects.plena import target_of
 from plena_mlir.dialects.tile import KernelOp, TensorType
 from plena_mlir.interp.numerics import Mode, Numerics
 from plena_mlir.interp.run import KernelInputError, initial_hbm, interpret_kernel
-from plena_mlir.linking.chain_reading import ChainCall, find_chain, read_chain
+from plena_mlir.linking.chain_reading import ChainCall, find_chain, kernel_module, read_chain
 from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.target import Target
 
@@ -64,16 +64,6 @@ def interpret_chain(
             modules[call.kernel] = kernel_module(call.kernel)
         _interpret_call(call, modules[call.kernel], values, scalars, mode, target, hbm_format)
     return values
-
-
-def kernel_module(kernel: KernelOp) -> ModuleOp:
-    """A module holding a clone of `kernel`, with the `plena.target` of the module it is in
-    (a callee of a chain, compiled, interpreted or bounded on its own)."""
-    module = ModuleOp([kernel.clone()])
-    parent = kernel.parent_op()
-    if parent is not None and TARGET_ATTR_NAME in parent.attributes:
-        module.attributes[TARGET_ATTR_NAME] = parent.attributes[TARGET_ATTR_NAME]
-    return module
 
 
 def _interpret_call(

@@ -23,6 +23,7 @@ from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.buffer_liveness import LiveRange
+from plena_mlir.dialects.plena import TARGET_ATTR_NAME
 from plena_mlir.dialects.tile import (
     CallOp,
     ChainOp,
@@ -103,6 +104,16 @@ def find_chain(module: ModuleOp) -> ChainOp:
             f"got {len(chains)}" + (f" ({names})" if names else "")
         )
     return chains[0]
+
+
+def kernel_module(kernel: KernelOp) -> ModuleOp:
+    """A module holding a clone of `kernel`, with the `plena.target` of the module it is in
+    (a callee of a chain, compiled, interpreted or bounded on its own)."""
+    module = ModuleOp([kernel.clone()])
+    parent = kernel.parent_op()
+    if parent is not None and TARGET_ATTR_NAME in parent.attributes:
+        module.attributes[TARGET_ATTR_NAME] = parent.attributes[TARGET_ATTR_NAME]
+    return module
 
 
 def read_chain(op: ChainOp) -> Chain:

@@ -1,16 +1,16 @@
 """Compile one call of a chain: its kernel with the addresses the linker pinned.
 
-    stage = compile_call(call, target_attr, pool, hbm_addresses, fpram_arguments, passes)
+    stage = compile_call(call, pool, hbm_addresses, fpram_arguments, passes)
     stage.ops            # the allocated plena program of the call, detached
     stage.instructions   # how many instructions it emits
     stage.pool           # the constant pool after it (grown by its constants and seeds)
 
 The kernel is cloned into a fresh module carrying the chain module's `plena.target`
-(`target_attr`, None for the default target) and the chain's constant pool
-so far, with `hbm_addresses` (every tensor argument) and `fpram_arguments` (the scalars the
-chain binds: constant pool slots and chain argument entries) set on it, which
-plena-allocate-memory keeps; then the compile passes run.  A DiagnosticException of any
-pass is raised again prefixed with the call: `stage "linear_q" (@linear): tile.alloc ...`.
+(`kernel_module`) and the chain's constant pool so far, with `hbm_addresses` (every tensor
+argument) and `fpram_arguments` (the scalars the chain binds: constant pool slots and chain
+argument entries) set on it, which plena-allocate-memory keeps; then the compile passes
+run.  A DiagnosticException of any pass is raised again prefixed with the call:
+`stage "linear_q" (@linear): tile.alloc ...`.
 """
 
 from __future__ import annotations
@@ -19,16 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Attribute, Operation
+from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.backend.emit import module_instructions
-from plena_mlir.dialects.plena import TARGET_ATTR_NAME
 from plena_mlir.fpram_pool import FpramPool
 from plena_mlir.int_dict import int_dict_attr
-from plena_mlir.linking.chain_reading import ChainCall
+from plena_mlir.linking.chain_reading import ChainCall, kernel_module
 
 
 @dataclass(frozen=True)
@@ -42,19 +40,17 @@ class CompiledStage:
 
 def compile_call(
     call: ChainCall,
-    target_attr: Attribute | None,
     pool: FpramPool,
     hbm_addresses: dict[str, int],
     fpram_arguments: dict[str, int],
     passes: Sequence[ModulePass],
 ) -> CompiledStage:
     """Compile `call`'s kernel with the pinned addresses (module docstring)."""
-    kernel = call.kernel.clone()
+    module = kernel_module(call.kernel)
+    kernel = module.body.block.first_op
+    assert kernel is not None
     kernel.attributes["hbm_addresses"] = int_dict_attr(hbm_addresses)
     kernel.attributes["fpram_arguments"] = int_dict_attr(fpram_arguments)
-    module = ModuleOp([kernel])
-    if target_attr is not None:
-        module.attributes[TARGET_ATTR_NAME] = target_attr
     pool.attach(module)
     context = Context()
     try:
