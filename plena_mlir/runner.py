@@ -35,7 +35,7 @@ from plena_mlir.sim.api import Simulator
 from plena_mlir.sim.errors import SimulationError
 from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.sim.image import build_hbm_image, image_footprint, read_hbm_tensor
-from plena_mlir.sim.stats import Stats
+from plena_mlir.sim.stats import Stats, sequential
 from plena_mlir.target import Target
 
 
@@ -93,7 +93,7 @@ def run_chain(
     if _have_own_bytes(linked):
         tensors |= linked.intermediates
     outputs = {name: read(address, shape) for name, (address, shape) in tensors.items()}
-    return ChainRun(outputs, _total(list(stage_stats.values()), linked.target), stage_stats)
+    return ChainRun(outputs, sequential(list(stage_stats.values())), stage_stats)
 
 
 def _loaded_simulator(
@@ -150,26 +150,3 @@ def _have_own_bytes(linked: CompiledKernel) -> bool:
         for address, shape in linked.intermediates.values()
     )
     return all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
-
-
-def _total(stages: list[Stats], target: Target) -> Stats:
-    """The statistics of the stages' runs one after the other, as one run."""
-    cycles = sum(s.cycles for s in stages)
-    per_opcode: dict[str, int] = {}
-    per_class: dict[str, int] = {}
-    for stats in stages:
-        for name, count in stats.per_opcode.items():
-            per_opcode[name] = per_opcode.get(name, 0) + count
-        for name, count in stats.per_class_cycles.items():
-            per_class[name] = per_class.get(name, 0) + count
-    return Stats(
-        cycles=cycles,
-        instructions=sum(s.instructions for s in stages),
-        per_opcode=dict(sorted(per_opcode.items(), key=lambda kv: (-kv[1], kv[0]))),
-        per_class_cycles=per_class,
-        hbm_bytes_read=sum(s.hbm_bytes_read for s in stages),
-        hbm_bytes_written=sum(s.hbm_bytes_written for s in stages),
-        mac_utilisation=sum(s.mac_utilisation * s.cycles for s in stages) / cycles
-        if cycles
-        else 0.0,
-    )

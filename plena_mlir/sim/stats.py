@@ -1,7 +1,8 @@
 """Run statistics: cycles, dynamic instruction counts, per-class cycles, HBM traffic, MAC use.
 
 The executor only counts dispatches per pc and DMA cycles per pc; `collect` turns those into
-`Stats` once, after the run, with the cycle model of `cycles.py`.
+`Stats` once, after the run, with the cycle model of `cycles.py`; `sequential` adds up
+runs made one after the other (the stages of a linked chain).
 """
 
 from __future__ import annotations
@@ -81,3 +82,27 @@ def format_summary(stats: Stats, top: int = 8) -> str:
     for mnemonic, count in list(stats.per_opcode.items())[:top]:
         lines.append(f"  {mnemonic:<16} {count:>12}")
     return "\n".join(lines) + "\n"
+
+
+def sequential(runs: list[Stats]) -> Stats:
+    """The statistics of `runs` made one after the other on one machine, as one run
+    (MAC utilisation weighted by cycles)."""
+    cycles = sum(s.cycles for s in runs)
+    per_opcode: dict[str, int] = {}
+    per_class: dict[str, int] = {}
+    for stats in runs:
+        for name, count in stats.per_opcode.items():
+            per_opcode[name] = per_opcode.get(name, 0) + count
+        for name, count in stats.per_class_cycles.items():
+            per_class[name] = per_class.get(name, 0) + count
+    return Stats(
+        cycles=cycles,
+        instructions=sum(s.instructions for s in runs),
+        per_opcode=dict(sorted(per_opcode.items(), key=lambda kv: (-kv[1], kv[0]))),
+        per_class_cycles=per_class,
+        hbm_bytes_read=sum(s.hbm_bytes_read for s in runs),
+        hbm_bytes_written=sum(s.hbm_bytes_written for s in runs),
+        mac_utilisation=sum(s.mac_utilisation * s.cycles for s in runs) / cycles
+        if cycles
+        else 0.0,
+    )
