@@ -24,7 +24,6 @@ roofline_limit, roofline_ratio, passed (null without --stages) and outputs).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,7 +55,7 @@ from plena_mlir.target import Target
 
 
 @dataclass(frozen=True)
-class StageReport:
+class StageReport(CheckedRun):
     """One stage of a linked, simulated chain."""
 
     name: str
@@ -69,14 +68,6 @@ class StageReport:
     """Each tensor the stage writes against the golden (only when linked for stage checks)."""
     share: float
     """The stage's cycles / the whole run's cycles."""
-
-    @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.comparisons.values())
-
-    @property
-    def roofline_ratio(self) -> float:
-        return self.stats.cycles / self.bound.cycles if self.bound.cycles else math.inf
 
     def to_json(self) -> dict:
         return {
