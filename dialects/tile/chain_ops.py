@@ -21,7 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from plena_mlir.dialects.tile.kernel_ops import KernelOp, print_args_and_body
+from plena_mlir.dialects.tile.kernel_ops import (
+    KernelOp,
+    parse_args_and_body,
+    print_args_and_body,
+)
 from plena_mlir.dialects.tile.types import TensorType, format_shape
 from xdsl.dialects.arith import ConstantOp
 from xdsl.dialects.builtin import (
@@ -323,10 +327,7 @@ class ChainOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser) -> ChainOp:
         name = parser.parse_symbol_name().data
-        parser.parse_keyword("args")
-        args = parser.parse_comma_separated_list(Parser.Delimiter.PAREN, parser.parse_argument)
-        attributes = parser.parse_optional_attr_dict_with_keyword()
-        body = parser.parse_region(args)
+        args, attributes, body = parse_args_and_body(parser, [])
         op = cls(name, [(arg.name.text[1:], arg.type) for arg in args], body)
         if attributes is not None:
             op.attributes |= attributes.data

@@ -25,6 +25,7 @@ from xdsl.dialects.builtin import (
     I64,
     ArrayAttr,
     DenseArrayBase,
+    DictionaryAttr,
     Float32Type,
     IndexType,
     IntegerAttr,
@@ -44,6 +45,18 @@ from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.traits import IsolatedFromAbove, NoTerminator, SymbolOpInterface
 from xdsl.utils.exceptions import VerifyException
+
+
+def parse_args_and_body(
+    parser: Parser, leading: list[Parser.Argument]
+) -> tuple[list[Parser.Argument], DictionaryAttr | None, Region]:
+    """Parse ` args(%x : type, ...) attributes {...} {body}` (what `print_args_and_body`
+    prints): the named arguments, the attributes and the body, whose entry block takes the
+    `leading` arguments and then the named ones."""
+    parser.parse_keyword("args")
+    args = parser.parse_comma_separated_list(Parser.Delimiter.PAREN, parser.parse_argument)
+    attributes = parser.parse_optional_attr_dict_with_keyword()
+    return args, attributes, parser.parse_region([*leading, *args])
 
 
 def print_args_and_body(printer: Printer, op: IRDLOperation, names: list[str]) -> None:
@@ -163,11 +176,7 @@ class KernelOp(IRDLOperation):
             block_args.append(arg.resolve(IndexType()))
 
         parser.parse_comma_separated_list(Parser.Delimiter.PAREN, parse_axis)
-        parser.parse_keyword("args")
-        args = parser.parse_comma_separated_list(Parser.Delimiter.PAREN, parser.parse_argument)
-        block_args += args
-        attributes = parser.parse_optional_attr_dict_with_keyword()
-        body = parser.parse_region(block_args)
+        args, attributes, body = parse_args_and_body(parser, block_args)
         op = cls(
             name,
             grid,
