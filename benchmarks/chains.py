@@ -25,9 +25,9 @@ from plena_mlir.tools.chain_report import ChainReport, format_stage_table, run_l
 
 from plena_mlir.chains import all_chains
 from plena_mlir.chains.spec import ChainSpec
+from plena_mlir.driver.run import run_kernel
+from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.runner import run_kernel
-from plena_mlir.sim.hbm import HbmFormat
 
 
 def alone(spec: ChainSpec, hbm_format: HbmFormat, seed: int = 0) -> dict[str, dict]:

@@ -6,7 +6,7 @@
 For every kernel of `plena_mlir.kernels` (or those named with `--kernel`), at its default
 sizes and each of its `test_sizes`, the kernel is compiled, simulated and checked exactly as
 `plena-run` does it (`run_library_kernel`), and a row reports: pass/fail, simulated cycles,
-the roofline lower bound (`plena_mlir.roofline`) with its limiting unit, cycles / bound,
+the roofline lower bound (`plena_mlir.analysis.roofline`) with its limiting unit, cycles / bound,
 dynamic and static instruction counts, the M_MM instructions executed, compile time, and at
 the default sizes the published PLENA compiler's figures for the same kernel where they are
 known (dynamic instructions, M_MM count, cycles) with ours / theirs.  A kernel that cannot be

@@ -6,9 +6,10 @@ For every `tile.kernel` of the module (each allocated on its own, from the same 
 
 - every `tile.alloc` gets `{address = N : i64}`: an element address in VRAM (on a whole
   VRAM row, so VLEN-aligned) or MRAM (on a whole tile, MLEN^2-aligned), an entry in FPRAM.
-  Sizes come from `plena_mlir.layout` (VRAM column-block major with rows padded to BLEN,
+  Sizes come from `plena_mlir.ir.addresses` (VRAM column-block major with rows padded to BLEN,
   MRAM whole tiles, FPRAM one entry per element).  Buffers whose live ranges
-  (`plena_mlir.buffer_liveness`) do not intersect may share memory: each buffer, in order of
+  (`plena_mlir.analysis.buffer_liveness`) do not intersect may share memory: each buffer, in
+  order of
   its first use, takes the lowest free place not used by a buffer live at the same time.
 - every `lane.alloc` gets an `address` the same way, as a `tile.alloc` of its physical
   buffer (`LaneBufferType.physical`); a broadcast `lane.copy` into a col_pack buffer gets
@@ -27,7 +28,7 @@ or one of the `fpram-chain-entries` entries reserved right after the pool), the 
 placed as above.  Kernel scratch (FPRAM buffers, unpinned scalars) starts above the pool and
 the reserved entries, so it never lands on another kernel's pinned values.
 
-FPRAM entries [0, fpram-constant-slots) are the constant pool (`plena_mlir.fpram_pool`,
+FPRAM entries [0, fpram-constant-slots) are the constant pool (`plena_mlir.memory.fpram_pool`,
 recorded on the module as `plena.fpram_pool`); every f32 `arith.constant` a tile or lane op
 reads gets a slot now.  The top `fpram-reserved-top` entries are left to
 plena-allocate-registers' FP spill window.  A buffer that does not fit, an MRAM buffer that
@@ -54,11 +55,8 @@ from xdsl.dialects.builtin import (
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.buffer_liveness import LiveRange, live_range, program_spans
-from plena_mlir.first_fit import NoRoom, first_fit
-from plena_mlir.fpram_pool import FpramPool
-from plena_mlir.int_dict import int_dict, int_dict_attr
-from plena_mlir.layout import (
+from plena_mlir.analysis.buffer_liveness import LiveRange, live_range, program_spans
+from plena_mlir.ir.addresses import (
     HBM_ALIGNMENT,
     UNIT_NAMES,
     LayoutError,
@@ -68,8 +66,11 @@ from plena_mlir.layout import (
     hbm_footprint,
     unit_elements,
 )
-from plena_mlir.lowering.lane_copy import SCRATCH_ATTR, broadcast_scratch_entries, is_replicated
-from plena_mlir.lowering.onchip_copy import vram_staging_rows
+from plena_mlir.ir.int_dict import int_dict, int_dict_attr
+from plena_mlir.lowering.lane.copy import SCRATCH_ATTR, broadcast_scratch_entries, is_replicated
+from plena_mlir.lowering.tile.onchip_copy import vram_staging_rows
+from plena_mlir.memory.first_fit import NoRoom, first_fit
+from plena_mlir.memory.fpram_pool import FpramPool
 from plena_mlir.target import Target
 
 
@@ -96,7 +97,7 @@ class _Region:
 
 
 def _place(requests: list[_Request], region: _Region) -> None:
-    """First fit in order of first use (`plena_mlir.first_fit`) in the region."""
+    """First fit in order of first use (`plena_mlir.memory.first_fit`) in the region."""
     try:
         first_fit(requests, region.first, region.end)
     except NoRoom as e:

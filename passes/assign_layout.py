@@ -5,7 +5,7 @@
 For every `tile.kernel` of the module, every `tile.alloc` and `lane.alloc` (its physical
 buffer, the lane layout being part of its type) gets `{layout = ...}` and the kernel
 gets `hbm_layouts = {x = ..., y = ...}` (one entry per HBM tensor argument); the attributes
-are dialects/tile/layouts.py's, the decision `plena_mlir.layout_assignment`'s:
+are dialects/tile/layout_attrs.py's, the decision `plena_mlir.analysis.layout_choice`'s:
 
     %s = tile.alloc {layout = #tile.tiled<blocks = 3, rows = 64, width = 64>}
            : !tile.buffer<64x192xbf16, vram>
@@ -31,7 +31,7 @@ from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.layout_assignment import (
+from plena_mlir.analysis.layout_choice import (
     BUFFER_LAYOUT_ATTR,
     HBM_LAYOUTS_ATTR,
     buffer_layout_attr,

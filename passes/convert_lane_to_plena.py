@@ -36,17 +36,17 @@ from xdsl.ir import Block, Operation
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.fpram_pool import FpramPool
-from plena_mlir.lowering.dma import lower_copy
 from plena_mlir.lowering.emitter import Emitter
-from plena_mlir.lowering.gemm import lower_gemm
 from plena_mlir.lowering.kernel import KernelLowering
-from plena_mlir.lowering.lane_copy import lower_lane_copy
-from plena_mlir.lowering.lane_matrix import lower_lane_matrix
-from plena_mlir.lowering.lane_scalar import LANE_SCALAR_OPS, lower_lane_scalar
-from plena_mlir.lowering.lane_vector import LANE_VECTOR_OPS, lower_lane_vector
-from plena_mlir.lowering.scalar import SCALAR_OPS, lower_scalar
-from plena_mlir.lowering.vector import VECTOR_OPS, lower_vector
+from plena_mlir.lowering.lane.copy import lower_lane_copy
+from plena_mlir.lowering.lane.matrix import lower_lane_matrix
+from plena_mlir.lowering.lane.scalar import LANE_SCALAR_OPS, lower_lane_scalar
+from plena_mlir.lowering.lane.vector import LANE_VECTOR_OPS, lower_lane_vector
+from plena_mlir.lowering.tile.dma import lower_copy
+from plena_mlir.lowering.tile.gemm import lower_gemm
+from plena_mlir.lowering.tile.scalar import SCALAR_OPS, lower_scalar
+from plena_mlir.lowering.tile.vector import VECTOR_OPS, lower_vector
+from plena_mlir.memory.fpram_pool import FpramPool
 
 #: Module attribute holding the compiled kernel's interface (module docstring).
 KERNEL_ATTR_NAME = "plena.kernel"

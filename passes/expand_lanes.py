@@ -10,7 +10,7 @@ What it does:
   `cluster_guard` rule) keeps the axis as an ordinary grid axis: the `lane` marker is
   dropped and every head runs as its own program instance, which is what the grid means;
 - a kernel with a narrower buffer (heads of HLEN = 16 columns: L = MLEN / HLEN heads share
-  each MLEN-wide row) is rewritten into lane IR by `plena_mlir.lane_expansion.expand_kernel`:
+  each MLEN-wide row) is rewritten into lane IR by `plena_mlir.lanes.expansion.expand_kernel`:
   the axis counts groups of L heads, every buffer gets its lane layout, every tile op its
   lane op, consecutive per-lane ops one `lane.for_lanes` loop; what cannot be packed is an
   error naming the kernel, the op and the buffers.
@@ -26,7 +26,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from plena_mlir.lane_expansion import expand_kernel
+from plena_mlir.lanes.expansion import expand_kernel
 from plena_mlir.target import Target
 
 

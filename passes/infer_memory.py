@@ -3,7 +3,8 @@ space is `?` its space.
 
     plena-opt kernel.mlir -p plena-infer-memory
 
-First, as the pipeline's first pass, it runs `check_access_bounds` (plena_mlir/access_bounds.py):
+First, as the pipeline's first pass, it runs `check_access_bounds`
+(plena_mlir/analysis/access_bounds.py):
 every tile.copy region and FPRAM element index, over all grid points and loop trips, must lie
 inside its tensor or buffer, since the machine checks no address.
 
@@ -35,7 +36,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.access_bounds import check_access_bounds
+from plena_mlir.analysis.access_bounds import check_access_bounds
 
 #: Operand index of B in `tile.gemm` (c, a, b).
 _GEMM_B = 2

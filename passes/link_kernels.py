@@ -83,11 +83,11 @@ from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.fpram_pool import FpramPool
-from plena_mlir.int_dict import int_dict_attr
+from plena_mlir.ir.int_dict import int_dict_attr
 from plena_mlir.linking.chain_reading import Chain, ChainCall, find_chain, read_chain
 from plena_mlir.linking.hbm_plan import HbmPlan, plan_hbm
 from plena_mlir.linking.stage_compile import compile_call
+from plena_mlir.memory.fpram_pool import FpramPool
 from plena_mlir.pipeline import Stage, compile_passes
 
 

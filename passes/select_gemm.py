@@ -4,7 +4,7 @@
     plena-opt kernel.mlir -p 'plena-infer-memory,plena-select-gemm{form=M_TMM}'
 
 For each gemm the pass reads the dim roles and shapes, prices every instruction form that
-computes them with the cycle model of `plena_mlir.lowering.gemm_forms` (the target's
+computes them with the cycle model of `plena_mlir.gemm.forms` (the target's
 latencies: matrix instructions, write-outs, the lane reduction's vector adds and the address
 stepping), and records the cheapest with its reason as `plena.gemm`:
 
@@ -63,8 +63,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.layout import LayoutError, buffer_layout
-from plena_mlir.lowering.gemm_forms import (
+from plena_mlir.gemm.forms import (
     Form,
     GemmFormError,
     GemmShape,
@@ -74,6 +73,7 @@ from plena_mlir.lowering.gemm_forms import (
     scratch_shape,
     select_form,
 )
+from plena_mlir.ir.addresses import LayoutError, buffer_layout
 from plena_mlir.target import Target
 
 #: The attribute recording the choice: {form, cycles, reason}.

@@ -31,9 +31,9 @@ from xdsl.utils.exceptions import DiagnosticException
 from plena_mlir.backend.emit import module_instructions
 from plena_mlir.dialects.plena import target_of
 from plena_mlir.dialects.tile import KernelOp, TensorType
-from plena_mlir.fpram_pool import FpramPool
-from plena_mlir.int_dict import int_dict
+from plena_mlir.ir.int_dict import int_dict
 from plena_mlir.isa.instruction import Instruction
+from plena_mlir.memory.fpram_pool import FpramPool
 from plena_mlir.passes.allocate_memory import AllocateMemoryPass
 from plena_mlir.passes.allocate_registers import AllocateRegistersPass
 from plena_mlir.passes.assign_layout import AssignLayoutPass

@@ -188,6 +188,11 @@ class Target:
         return self.mlen // self.hlen
 
     @property
+    def peak_macs_per_cycle(self) -> int:
+        """M*M: the batched matrix unit's rate, the fastest the machine multiplies."""
+        return self.mlen * self.mlen
+
+    @property
     def mram_tiles(self) -> int:
         return self.mram_rows // self.mlen
 

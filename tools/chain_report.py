@@ -9,11 +9,12 @@ The chain is built for its sizes (`ChainSpec.build`), linked into one program wi
 gets its own address so each stage's output survives the run), given inputs from
 `spec.make_inputs` with the seed and run with `run_chain`.  Every element of the block's
 outputs (the chain tensor arguments a stage writes) is compared with the chain's golden by
-`plena_mlir.compare`; with `stages=True` every tensor each stage writes is compared too, under
+`plena_mlir.driver.compare`; with `stages=True` every tensor each stage writes is compared too,
+under
 the stage's name.
 
 The report: the comparisons, pass/fail, the whole run's cycles against the roofline (the
-work of every stage summed, `plena_mlir.roofline`: the busiest unit over the whole chain),
+work of every stage summed, `plena_mlir.analysis.roofline`: the busiest unit over the whole chain),
 dynamic and static instructions, link and simulation wall time, and per stage its kernel,
 cycles, share of the run, roofline bound (of its kernel at its sizes) with the limiting unit
 and cycles / bound.  The JSON form (`--json`) has the kernel report's keys with `chain` for
@@ -42,14 +43,14 @@ from plena_mlir.tools.cli_support import (
 )
 from xdsl.dialects.builtin import ModuleOp
 
+from plena_mlir.analysis.roofline import Roofline, Work, roofline
 from plena_mlir.chains.spec import ChainSpec
-from plena_mlir.compare import Comparison, compare
+from plena_mlir.driver.compare import Comparison, compare
+from plena_mlir.driver.run import run_chain
 from plena_mlir.interp import interpret_chain
 from plena_mlir.linking.chain_reading import Chain, find_chain, kernel_module, read_chain
+from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.pipeline import link_chain
-from plena_mlir.roofline import Roofline, Work, roofline
-from plena_mlir.runner import run_chain
-from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.sim.stats import Stats
 from plena_mlir.target import Target
 

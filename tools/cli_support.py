@@ -13,9 +13,9 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import DiagnosticException
 
+from plena_mlir.analysis.roofline import Roofline
 from plena_mlir.backend.targets import PlenaAsmTarget
-from plena_mlir.compare import Comparison
-from plena_mlir.roofline import Roofline
+from plena_mlir.driver.compare import Comparison
 from plena_mlir.sim.errors import MachineFault, SimulationError
 from plena_mlir.sim.stats import Stats
 

@@ -14,7 +14,7 @@ override them (`-` and `_` are the same in names: `--q-blocks 2`, `--size q_bloc
 take true/false).  The kernel is built for the sizes, compiled with `compile_kernel`, given
 inputs from `spec.make_inputs` with `--seed` (default 0), run on the simulator with
 `run_kernel` (HBM in `--hbm-format`, default mxfp8 like the machine) and every output is
-compared with the kernel's golden by `plena_mlir.compare`.  `--scalar eps=1e-5` replaces the
+compared with the kernel's golden by `plena_mlir.driver.compare`.  `--scalar eps=1e-5` replaces the
 value of an f32 scalar argument.
 
 CHAIN is a chain of `plena_mlir.chains` (`ssb`, the SingleStreamBlock; `--list` shows
@@ -36,7 +36,7 @@ them, `--scalar` for its f32 arguments, and the chain interpreter (`interpret_ch
 mode) as the reference (`chain_report.run_chain_file`).
 
 The report: per output the comparison, then pass/fail, simulated cycles, the roofline lower
-bound (`plena_mlir.roofline`) and cycles / bound, dynamic and static instruction counts,
+bound (`plena_mlir.analysis.roofline`) and cycles / bound, dynamic and static instruction counts,
 compile and simulation time.  `--json` prints it as one object (keys: kernel, source, sizes,
 target, hbm_format, seed, passed, max_abs_error, mean_abs_error, outputs, cycles,
 dynamic_instructions, static_instructions, roofline_cycles, roofline_ratio, roofline,
@@ -80,17 +80,17 @@ from xdsl.dialects.builtin import Float32Type, ModuleOp
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException, ParseError
 
+from plena_mlir.analysis.roofline import Roofline, roofline
 from plena_mlir.chains import all_chains
 from plena_mlir.chains.spec import ChainSpec
-from plena_mlir.compare import Comparison, compare
+from plena_mlir.driver.compare import Comparison, compare
+from plena_mlir.driver.run import run_kernel
 from plena_mlir.interp import interpret_kernel
 from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.linking.kernel_access import tensor_access
+from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.pipeline import CompiledKernel, compile_kernel
-from plena_mlir.roofline import Roofline, roofline
-from plena_mlir.runner import run_kernel
-from plena_mlir.sim.hbm import HbmFormat
 from plena_mlir.sim.stats import Stats
 
 PROG = "plena-run"

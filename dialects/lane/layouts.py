@@ -4,7 +4,7 @@ A lane buffer (`!lane.buffer`, types.py) holds L program instances (heads), side
 logical shape starts with the lane dimension, `L x <per-lane shape>`, except `flat`, which has
 no lane dimension (one copy shared by all lanes).  The layout says how that logical shape sits
 in the 2-D (VRAM, MRAM) or 1-D (FPRAM) *physical* buffer, whose own placement in memory is
-`plena_mlir/layout.py`'s (VRAM column-block major, MRAM whole tiles, FPRAM consecutive):
+`plena_mlir/ir/addresses.py`'s (VRAM column-block major, MRAM whole tiles, FPRAM consecutive):
 
     col_pack   L x R x D   -> R x (L*D)    [l, r, d] at (r, l*D + d)     one head per D columns;
                                            L*D = MLEN; a head is selected by V_MASK = 1 << l

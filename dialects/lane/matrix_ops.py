@@ -173,7 +173,7 @@ class BtmvOp(BatchedOp):
 #: Bl blocks), M_MV / M_TMV (one row), or the batched unit with a lane sum
 #: (M_BMM, M_BTMM, M_BTMV: the L lanes' partial products of the head's K, summed by
 #: V_ADD_VV).  plena-select-gemm chooses among those plena-tvm computes them with
-#: (plena_mlir/lowering/gemm_forms.py: not M_TMM_A, which runs as M_MM, nor M_TMV).
+#: (plena_mlir/gemm/forms.py: not M_TMM_A, which runs as M_MM, nor M_TMV).
 GEMM_INSTRUCTIONS = ("M_MM", "M_TMM", "M_TMM_A", "M_MV", "M_TMV", "M_BMM", "M_BTMM", "M_BTMV")
 
 

@@ -9,7 +9,7 @@
 The shape is the logical one: the lane dimension first (its size is the lane count L), then the
 per-lane shape, which is the shape the kernel author wrote for one head.  `flat` has no lane
 dimension.  The physical buffer (`physical`) is a `!tile.buffer` whose shape follows from the
-layout (layouts.py); `plena_mlir/layout.py` places that in memory, so every address is a pure
+layout (layouts.py); `plena_mlir/ir/addresses.py` places that in memory, so every address is a pure
 function of this type.  Element types and memory spaces mean what they mean in `tile`; the
 space is always resolved (no `?`: lane expansion runs after plena-infer-memory).
 """
@@ -89,7 +89,7 @@ class LaneBufferType(ShapedTileType):
 
     @property
     def physical(self) -> BufferType:
-        """The physical buffer, laid out in memory by `plena_mlir.layout`."""
+        """The physical buffer, laid out in memory by `plena_mlir.ir.addresses`."""
         shape = physical_shape(self.layout, self.get_shape())
         return BufferType(shape, self.element_type, self.space)
 

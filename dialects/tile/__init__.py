@@ -13,7 +13,7 @@ order on shared HBM tensors.  docs/dialects/tile.md describes every op; the NumP
 from plena_mlir.dialects.tile.base import BufferEffects, OperandListSyntax, TileOp
 from plena_mlir.dialects.tile.chain_ops import CHAIN_OPS, CallOp, ChainOp, HbmTensorOp, ViewOp
 from plena_mlir.dialects.tile.kernel_ops import KernelOp
-from plena_mlir.dialects.tile.layouts import LAYOUT_ATTRS
+from plena_mlir.dialects.tile.layout_attrs import LAYOUT_ATTRS
 from plena_mlir.dialects.tile.matrix_ops import GemmOp
 from plena_mlir.dialects.tile.memory_ops import AllocOp, CopyOp, FillOp
 from plena_mlir.dialects.tile.scalar_ops import (

@@ -2,7 +2,7 @@
 
 Each module has `SPECS`, its `ChainSpec`s (`plena_mlir.chains.spec`); `all_chains()` collects
 them by name.  A chain's module is linked into one program by `link_chain`
-(`plena_mlir.pipeline`) and run by `run_chain` (`plena_mlir.runner`).
+(`plena_mlir.pipeline`) and run by `run_chain` (`plena_mlir.driver.run`).
 """
 
 import importlib

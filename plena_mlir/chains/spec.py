@@ -36,12 +36,12 @@ from functools import cached_property
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from plena_mlir.chain_builder import ChainBuilder
 from plena_mlir.dialects.tile import KernelOp, TensorType
+from plena_mlir.frontend.chain_builder import ChainBuilder
 from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.spec import Inputs, KernelSizeError, Sizes, resolve_sizes
 from plena_mlir.linking.kernel_access import tensor_access
-from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.target import Target
 
 Shape = tuple[int, ...]

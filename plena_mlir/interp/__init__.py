@@ -9,9 +9,9 @@ goldens of compiled kernels come from here.  The op semantics are xDSL interpret
 
 from plena_mlir.interp.chain import interpret_chain
 from plena_mlir.interp.lane_functions import LaneFunctions
-from plena_mlir.interp.numerics import Mode, Numerics, hbm_input, hbm_store
 from plena_mlir.interp.run import KernelInputError, find_kernel, interpret_kernel
 from plena_mlir.interp.tile_functions import TileFunctions
+from plena_mlir.numerics.rounding import Mode, Numerics, hbm_input, hbm_store
 
 __all__ = [
     "KernelInputError",

@@ -24,10 +24,10 @@ from xdsl.dialects.builtin import ModuleOp
 
 from plena_mlir.dialects.plena import target_of
 from plena_mlir.dialects.tile import KernelOp, TensorType
-from plena_mlir.interp.numerics import Mode, Numerics
 from plena_mlir.interp.run import KernelInputError, initial_hbm, interpret_kernel
 from plena_mlir.linking.chain_reading import ChainCall, find_chain, kernel_module, read_chain
-from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.numerics.hbm_format import HbmFormat
+from plena_mlir.numerics.rounding import Mode, Numerics
 from plena_mlir.target import Target
 
 

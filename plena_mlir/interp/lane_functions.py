@@ -41,15 +41,15 @@ from plena_mlir.dialects.lane.scalar_ops import FpOp
 from plena_mlir.dialects.lane.vector_ops import BinaryOp, ScalarOp, UnaryOp
 from plena_mlir.dialects.tile.memory_ops import default_sizes
 from plena_mlir.dialects.tile.types import MemorySpace, format_shape
+from plena_mlir.gemm.forms import Form
+from plena_mlir.gemm.results import gemm_result, lane_scores
 from plena_mlir.interp.families import register_op_families
-from plena_mlir.interp.numerics import Numerics, Place
 from plena_mlir.interp.tile_functions import (
     interpretation_fault,
     operand_values,
     single_rounding_gemm,
 )
-from plena_mlir.lowering.gemm_forms import Form
-from plena_mlir.lowering.gemm_numerics import gemm_result, lane_scores
+from plena_mlir.numerics.rounding import Numerics, Place
 from plena_mlir.passes.select_gemm import lane_gemm_form
 from plena_mlir.target import Target
 

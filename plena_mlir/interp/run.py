@@ -14,9 +14,9 @@ from xdsl.interpreters.scf import ScfFunctions
 from plena_mlir.dialects.plena import target_of
 from plena_mlir.dialects.tile import KernelOp, TensorType
 from plena_mlir.interp.lane_functions import LaneFunctions
-from plena_mlir.interp.numerics import Mode, Numerics
 from plena_mlir.interp.tile_functions import TileFunctions
-from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.numerics.hbm_format import HbmFormat
+from plena_mlir.numerics.rounding import Mode, Numerics
 from plena_mlir.target import Target
 
 
@@ -50,7 +50,7 @@ def interpret_kernel(
     `inputs` gives tensors by argument name (a tensor not given starts as zeros, as HBM does);
     `scalars` gives every f32 argument.  `mode` is "exact" (float64, no rounding) or
     "rounded" (the machine's rounding points for `target`, default: the module's
-    `plena.target`; `hbm_format` "fp32" or "mxfp8"), see `plena_mlir.interp.numerics`.
+    `plena.target`; `hbm_format` "fp32" or "mxfp8"), see `plena_mlir.numerics.rounding`.
     """
     module.verify()
     kernel = find_kernel(module, name)

@@ -33,16 +33,16 @@ from plena_mlir.dialects.tile import (
     resolved_space,
 )
 from plena_mlir.dialects.tile.types import format_shape
-from plena_mlir.interp.families import register_op_families
-from plena_mlir.interp.numerics import Numerics, Place
-from plena_mlir.lowering.gemm_forms import (
+from plena_mlir.gemm.forms import (
     Form,
     GemmFormError,
     GemmShape,
     parse_roles,
     select_form,
 )
-from plena_mlir.lowering.gemm_numerics import gemm_result, lane_scores
+from plena_mlir.gemm.results import gemm_result, lane_scores
+from plena_mlir.interp.families import register_op_families
+from plena_mlir.numerics.rounding import Numerics, Place
 from plena_mlir.passes.expand_lanes import narrow_buffer
 from plena_mlir.passes.select_gemm import chosen_form, head_gemm_form
 from plena_mlir.target import Target

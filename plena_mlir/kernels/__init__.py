@@ -1,6 +1,7 @@
 """The kernel library.
 
-Each module has `build(sizes...) -> ModuleOp` (tile IR, written with `plena_mlir.builder`),
+Each module has `build(sizes...) -> ModuleOp` (tile IR, written with
+`plena_mlir.frontend.kernel_builder`),
 `golden(inputs, ...) -> outputs` (a NumPy model of the machine's rounding points, the same as
 `interpret_kernel(..., mode="rounded")`) and `SPECS`, its `KernelSpec`s.  `all_kernels()`
 collects the specs of every module of this package by name.

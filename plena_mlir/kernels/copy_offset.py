@@ -26,7 +26,7 @@ from xdsl.dialects.builtin import ModuleOp
 from plena_mlir.kernels import elementwise
 from plena_mlir.kernels.elementwise import VRAM
 from plena_mlir.kernels.spec import KernelSpec
-from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 SCALE = 0.7  # const_mul's factor (fp16 0.7 = 0.7001953125 on the machine)

@@ -48,14 +48,14 @@ import numpy as np
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import ModuleOp
 
-from plena_mlir.builder import Index, KernelBuilder
 from plena_mlir.dialects.tile import MemorySpace
-from plena_mlir.interp.numerics import Numerics
+from plena_mlir.frontend.kernel_builder import Index, KernelBuilder
+from plena_mlir.gemm.forms import Form, GemmShape, select_form
+from plena_mlir.gemm.results import gemm_result, lane_scores
 from plena_mlir.kernels.online_softmax import online_softmax_step
 from plena_mlir.kernels.spec import KernelSpec
-from plena_mlir.lowering.gemm_forms import Form, GemmShape, select_form
-from plena_mlir.lowering.gemm_numerics import gemm_result, lane_scores
-from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.numerics.hbm_format import HbmFormat
+from plena_mlir.numerics.rounding import Numerics
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 MLEN = 64  # rows of a q block and of a kv block (keys per score tile)

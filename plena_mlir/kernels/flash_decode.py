@@ -10,7 +10,7 @@ picks: on plena-tvm M_BMM with a lane sum, M_BMV aborting there), and the softma
 (running max, sum, rescale) one FPRAM entry per head.  The published kernel writes O to a VRAM
 cache the testbench reads; here O is an HBM tensor like every output: the one row of a head
 group goes out with one H_STORE_V at STRIDE = 0, which writes its 16 rows all onto that HBM
-row, the O row last (plena_mlir/lowering/dma.py).
+row, the O row last (plena_mlir/lowering/tile/dma.py).
 """
 
 from collections.abc import Mapping

@@ -13,13 +13,13 @@ from collections.abc import Mapping
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from plena_mlir.builder import KernelBuilder
 from plena_mlir.dialects.tile import MemorySpace
-from plena_mlir.interp.numerics import Numerics
+from plena_mlir.frontend.kernel_builder import KernelBuilder
+from plena_mlir.gemm.forms import GemmShape, select_form
+from plena_mlir.gemm.results import gemm_result
 from plena_mlir.kernels.spec import KernelSpec
-from plena_mlir.lowering.gemm_forms import GemmShape, select_form
-from plena_mlir.lowering.gemm_numerics import gemm_result
-from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.numerics.hbm_format import HbmFormat
+from plena_mlir.numerics.rounding import Numerics
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 T = 64  # M, N and K are whole tiles

@@ -36,11 +36,11 @@ from collections.abc import Mapping
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from plena_mlir.builder import Buffer, KernelBuilder
 from plena_mlir.dialects.tile import MemorySpace
-from plena_mlir.interp.numerics import Numerics
+from plena_mlir.frontend.kernel_builder import Buffer, KernelBuilder
 from plena_mlir.kernels.spec import KernelSpec
-from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.numerics.hbm_format import HbmFormat
+from plena_mlir.numerics.rounding import Numerics
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 ROWS = 64  # query rows per program instance

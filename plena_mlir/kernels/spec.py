@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from plena_mlir.sim.hbm import HbmFormat
+from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.target import Target
 
 #: A kernel's sizes: parameter name -> value (ints, and bools for flags such as `bias`).

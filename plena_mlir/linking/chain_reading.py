@@ -22,7 +22,7 @@ from xdsl.dialects.builtin import Float32Type, FloatAttr, ModuleOp
 from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.buffer_liveness import LiveRange
+from plena_mlir.analysis.buffer_liveness import LiveRange
 from plena_mlir.dialects.plena import TARGET_ATTR_NAME
 from plena_mlir.dialects.tile import (
     CallOp,

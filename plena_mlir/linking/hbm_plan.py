@@ -6,7 +6,7 @@
 1. The chain's tensor arguments, back to back from byte 0 in argument order with their
    MX-packed footprints (`layout.hbm_addresses`): the image `build_hbm_image` makes of the
    host's tensors passed in that order.
-2. The intermediates above them, first fit in order of first use (`plena_mlir.first_fit`):
+2. The intermediates above them, first fit in order of first use (`plena_mlir.memory.first_fit`):
    an intermediate may take the bytes of one whose calls do not overlap its own (the live
    ranges of `chain_reading`, in calls).  With `reuse_intermediates=False` each gets bytes of
    its own (so the host can read every intermediate after the run).
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.buffer_liveness import LiveRange
-from plena_mlir.first_fit import NoRoom, first_fit
-from plena_mlir.layout import LayoutError, hbm_addresses, hbm_footprint
+from plena_mlir.analysis.buffer_liveness import LiveRange
+from plena_mlir.ir.addresses import LayoutError, hbm_addresses, hbm_footprint
 from plena_mlir.linking.chain_reading import Chain, ChainTensor
+from plena_mlir.memory.first_fit import NoRoom, first_fit
 from plena_mlir.target import Target
 
 

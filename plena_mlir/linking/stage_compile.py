@@ -24,9 +24,9 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.backend.emit import module_instructions
-from plena_mlir.fpram_pool import FpramPool
-from plena_mlir.int_dict import int_dict_attr
+from plena_mlir.ir.int_dict import int_dict_attr
 from plena_mlir.linking.chain_reading import ChainCall, kernel_module
+from plena_mlir.memory.fpram_pool import FpramPool
 
 
 @dataclass(frozen=True)

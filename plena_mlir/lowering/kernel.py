@@ -33,15 +33,15 @@ from xdsl.dialects.builtin import Float32Type, IndexType, IntegerAttr
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
+from plena_mlir.analysis.index_ranges import IndexRanges, Unbounded
 from plena_mlir.dialects import lane
 from plena_mlir.dialects.plena.control_ops import C_SetVMaskRegOp
 from plena_mlir.dialects.plena.scalar_int_ops import S_AddIntOp, S_MulIntOp, S_SubIntOp
 from plena_mlir.dialects.tile import AllocOp, BufferType, KernelOp, TensorType
-from plena_mlir.fpram_pool import FpramPool
-from plena_mlir.index_ranges import IndexRanges, Unbounded
-from plena_mlir.int_dict import int_dict
+from plena_mlir.ir.int_dict import int_dict
 from plena_mlir.lowering.emitter import Emitter, unroll_factor
 from plena_mlir.lowering.remainder import lower_remainder
+from plena_mlir.memory.fpram_pool import FpramPool
 from plena_mlir.target import Target
 
 #: GP registers an unrolled loop leaves for constants and operands (`KernelLowering.unroll`).
@@ -53,7 +53,7 @@ _INDEX_ARITHMETIC = {arith.AddiOp: S_AddIntOp, arith.SubiOp: S_SubIntOp, arith.M
 @dataclass(frozen=True)
 class Buffer:
     """A physical buffer, or the part of one an op works on (a lane's slab or entries): its
-    type (space and shape, laid out by `plena_mlir.layout`) and base address."""
+    type (space and shape, laid out by `plena_mlir.ir.addresses`) and base address."""
 
     typ: BufferType
     address: int

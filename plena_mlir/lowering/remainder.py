@@ -17,8 +17,8 @@ from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
+from plena_mlir.analysis.index_ranges import Unbounded, describe_index
 from plena_mlir.dialects.plena.scalar_int_ops import S_SrlIntOp, S_SubIntOp
-from plena_mlir.index_ranges import Unbounded, describe_index
 from plena_mlir.lowering.emitter import Emitter
 
 U32 = 1 << 32

@@ -22,11 +22,12 @@ import numpy as np
 from plena_mlir.isa.asm_text import parse_asm
 from plena_mlir.isa.encoding import pack
 from plena_mlir.isa.instruction import Instruction, IsaError
+from plena_mlir.numerics.formats import round_bf16, round_fp
+from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.sim.errors import SimulationError
-from plena_mlir.sim.hbm import Hbm, HbmFormat
+from plena_mlir.sim.hbm import Hbm
 from plena_mlir.sim.image import check_preload
 from plena_mlir.sim.machine import Executor, MachineState
-from plena_mlir.sim.numerics import round_bf16, round_fp
 from plena_mlir.sim.stats import Stats, collect
 from plena_mlir.target import DEFAULT_TARGET, Target, TargetError
 

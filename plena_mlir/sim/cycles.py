@@ -99,7 +99,3 @@ def macs(mnemonic: str, target: Target) -> int:
         return L * H * M
     return 0
 
-
-def peak_macs_per_cycle(target: Target) -> int:
-    """M*M: the batched matrix unit's rate, the fastest the machine multiplies."""
-    return target.mlen * target.mlen

@@ -15,15 +15,12 @@ not counted in `bytes_read` / `bytes_written`.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 
+from plena_mlir.numerics.formats import mx_decode, mx_encode
+from plena_mlir.numerics.hbm_format import MX_BLOCK, HbmFormat
 from plena_mlir.sim.errors import MachineFault
-from plena_mlir.sim.numerics import MX_BLOCK, mx_decode, mx_encode
 from plena_mlir.target import MxFormat, Target
-
-HbmFormat = Literal["mxfp8", "fp32"]
 
 LINE_BYTES = 64  # the HBM access granule
 _U32_MASK = np.uint64(0xFFFFFFFF)

@@ -29,26 +29,10 @@ from __future__ import annotations
 import ml_dtypes
 import numpy as np
 
+from plena_mlir.numerics.formats import mx_decode, mx_encode, round_fp
+from plena_mlir.numerics.hbm_format import MX_BLOCK, image_footprint, round_up, row_bytes
 from plena_mlir.sim.errors import MachineFault
-from plena_mlir.sim.numerics import MX_BLOCK, mx_decode, mx_encode, round_fp
 from plena_mlir.target import DEFAULT_TARGET, Target
-
-_IMAGE_ALIGN = 64
-
-
-def _round_up(n: int, multiple: int) -> int:
-    return -(-n // multiple) * multiple
-
-
-def _row_bytes(target: Target) -> int:
-    return target.hbm_width_bits // 8
-
-
-def image_footprint(n_elements: int, target: Target = DEFAULT_TARGET) -> int:
-    """Bytes a tensor of `n_elements` takes in the image: element rows, scale rows, padding."""
-    row = _row_bytes(target)
-    blocks = -(-n_elements // MX_BLOCK)
-    return _round_up(_round_up(n_elements, row) + _round_up(blocks, row), _IMAGE_ALIGN)
 
 
 def build_hbm_image(
@@ -58,7 +42,7 @@ def build_hbm_image(
     chunks: list[bytes] = []
     addresses: list[int] = []
     addr = 0
-    row = _row_bytes(target)
+    row = row_bytes(target)
     for tensor in tensors:
         flat = np.asarray(tensor, dtype=np.float32).ravel()
         n = flat.size
@@ -68,7 +52,7 @@ def build_hbm_image(
         codes, scales = mx_encode(padded, "writer")
         chunk = np.zeros(image_footprint(n, target), dtype=np.uint8)
         chunk[:n] = codes[:n]
-        scale_start = _round_up(n, row)
+        scale_start = round_up(n, row)
         chunk[scale_start : scale_start + blocks] = scales
         chunks.append(chunk.tobytes())
         addresses.append(addr)
@@ -82,7 +66,7 @@ def read_hbm_tensor(
     """Decode the tensor of `shape` that `build_hbm_image` placed at `addr` of `image`."""
     n = int(np.prod(shape, dtype=np.int64))
     blocks = -(-n // MX_BLOCK)
-    scale_start = addr + _round_up(n, _row_bytes(target))
+    scale_start = addr + round_up(n, row_bytes(target))
     if addr < 0 or scale_start + blocks > len(image):
         raise ValueError(
             f"a tensor of {n} elements at byte {addr} does not fit in the {len(image)}-byte image"

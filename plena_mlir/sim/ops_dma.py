@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from plena_mlir.numerics.formats import round_bf16
 from plena_mlir.sim.errors import MachineFault
-from plena_mlir.sim.numerics import round_bf16
 from plena_mlir.sim.ops_common import Fields, Handler, aborting, register_error
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from plena_mlir.numerics.formats import round_bf16
 from plena_mlir.sim.errors import MachineFault
-from plena_mlir.sim.numerics import round_bf16
 from plena_mlir.sim.ops_common import MASK32, Fields, Handler, aborting
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from plena_mlir.numerics.formats import round_bf16, round_fp
 from plena_mlir.sim.errors import MachineFault
-from plena_mlir.sim.numerics import round_bf16, round_fp
 from plena_mlir.sim.ops_common import MASK32, Fields, Handler, aborting, register_error
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from plena_mlir.sim.numerics import round_bf16, round_fp
+from plena_mlir.numerics.formats import round_bf16, round_fp
 from plena_mlir.sim.ops_common import Fields, Handler, aborting, register_error
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from plena_mlir.isa.opcodes import TVM_BY_OPCODE, InstrClass
-from plena_mlir.sim.cycles import fixed_cycles, macs, peak_macs_per_cycle
+from plena_mlir.sim.cycles import fixed_cycles, macs
 from plena_mlir.sim.machine import RunRecord
 from plena_mlir.sim.ops_common import Fields
 from plena_mlir.target import Target
@@ -53,7 +53,7 @@ def collect(record: RunRecord, target: Target, bytes_read: int, bytes_written: i
         per_class[info.klass.name] += cycles
         total_macs += count * macs(info.mnemonic, target)
     cycles = sum(per_class.values())
-    peak = cycles * peak_macs_per_cycle(target)
+    peak = cycles * target.peak_macs_per_cycle
     return Stats(
         cycles=cycles,
         instructions=record.instructions,

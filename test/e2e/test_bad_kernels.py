@@ -15,7 +15,7 @@ from plena_mlir.dialects.plena import TARGET_ATTR_NAME, TargetAttr
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.builder import KernelBuilder
+from plena_mlir.frontend.kernel_builder import KernelBuilder
 from plena_mlir.pipeline import compile_kernel
 
 PLENA_OPT = Path(sys.executable).with_name("plena-opt")

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.builder import KernelBuilder
-from plena_mlir.compare import compare
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_kernel
+from plena_mlir.frontend.kernel_builder import KernelBuilder
 from plena_mlir.interp import interpret_kernel
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.runner import run_kernel
 
 
 def _check(module, name, inputs, hbm_format):

@@ -4,9 +4,9 @@ instructions of the published compiler (reference-compiler.md figures, MLEN 64 /
 import numpy as np
 import pytest
 
+from plena_mlir.driver.run import run_kernel
 from plena_mlir.kernels import all_kernels
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.runner import run_kernel
 
 PUBLISHED_INSTRUCTIONS = {
     "layernorm": 325_968,

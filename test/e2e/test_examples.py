@@ -15,8 +15,8 @@ from pathlib import Path
 import ml_dtypes
 import numpy as np
 
+from plena_mlir.numerics.formats import mx_quantize
 from plena_mlir.sim.image import read_hbm_tensor
-from plena_mlir.sim.numerics import mx_quantize
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

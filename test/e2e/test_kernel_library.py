@@ -1,14 +1,14 @@
 """Every kernel of `plena_mlir.kernels` at its default sizes and its `test_sizes`, compiled,
 simulated with fp32 and with mxfp8 HBM, and compared element by element with its golden
-(`plena_mlir.compare`: a few bf16 ulps with fp32 HBM, one MX step with mxfp8 HBM)."""
+(`plena_mlir.driver.compare`: a few bf16 ulps with fp32 HBM, one MX step with mxfp8 HBM)."""
 
 import numpy as np
 import pytest
 
-from plena_mlir.compare import compare
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_kernel
 from plena_mlir.kernels import all_kernels
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.runner import run_kernel
 
 CASES = [
     pytest.param(spec, overrides, id=f"{name}-" + "-".join(f"{k}{v}" for k, v in overrides.items()))

@@ -9,15 +9,15 @@ H_STORE_V does, so the two must agree to one MX step of the stored value.
 import numpy as np
 import pytest
 
-from plena_mlir.compare import compare
-from plena_mlir.interp.numerics import hbm_input
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_kernel
 from plena_mlir.kernels import rmsnorm, softmax
+from plena_mlir.numerics.rounding import hbm_input
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.runner import run_kernel
 
 
 def assert_matches(actual: np.ndarray, golden: np.ndarray, hbm_format: str) -> None:
-    """Every element within `plena_mlir.compare`'s tolerance; the failure gives max/mean
+    """Every element within `plena_mlir.driver.compare`'s tolerance; the failure gives max/mean
     error and the worst index."""
     result = compare(actual, golden, hbm_format)
     if not result.passed:

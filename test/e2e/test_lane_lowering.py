@@ -25,11 +25,11 @@ from xdsl.dialects.scf import Scf
 from xdsl.parser import Parser
 
 from plena_mlir.backend.emit import module_instructions
-from plena_mlir.compare import compare
-from plena_mlir.fpram_pool import FpramPool
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_kernel
 from plena_mlir.interp import interpret_kernel
+from plena_mlir.memory.fpram_pool import FpramPool
 from plena_mlir.pipeline import CompiledKernel
-from plena_mlir.runner import run_kernel
 from plena_mlir.sim.stats import Stats
 
 FORMATS = ["fp32", "mxfp8"]

@@ -30,13 +30,13 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.backend.emit import module_instructions
-from plena_mlir.layout import MramLayout, VramLayout, buffer_layout
+from plena_mlir.gemm.forms import Form
+from plena_mlir.gemm.results import gemm_result
+from plena_mlir.ir.addresses import MramLayout, VramLayout, buffer_layout
 from plena_mlir.lowering.emitter import Emitter
-from plena_mlir.lowering.gemm_forms import Form
-from plena_mlir.lowering.gemm_numerics import gemm_result
-from plena_mlir.lowering.lane_matrix import lower_lane_matrix
+from plena_mlir.lowering.lane.matrix import lower_lane_matrix
+from plena_mlir.numerics.formats import round_bf16
 from plena_mlir.sim.api import Simulator
-from plena_mlir.sim.numerics import round_bf16
 from plena_mlir.sim.stats import Stats
 from plena_mlir.target import Target
 

@@ -10,10 +10,10 @@ from plena_mlir.dialects.plena import TARGET_ATTR_NAME, TargetAttr
 from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.compare import compare
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_kernel
 from plena_mlir.kernels import all_kernels
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.runner import run_kernel
 
 SMALL_MRAM = {"mram_rows": IntegerAttr(16 * 64, i64)}
 

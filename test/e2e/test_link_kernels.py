@@ -23,11 +23,11 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.chain_builder import ChainBuilder
-from plena_mlir.compare import compare
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_chain, run_kernel
+from plena_mlir.frontend.chain_builder import ChainBuilder
 from plena_mlir.kernels import gelu, linear, modulate, rmsnorm
 from plena_mlir.pipeline import compile_kernel, link_chain
-from plena_mlir.runner import run_chain, run_kernel
 from plena_mlir.target import DEFAULT_TARGET
 
 ROWS, HEADS, HEAD_DIM = 64, 8, 16

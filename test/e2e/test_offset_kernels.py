@@ -1,6 +1,6 @@
 """Head-offset kernels on the simulator: gelu, silu, modulate, residual_gate and copy_offset
 write heads o_head_offset.. of a wider output whose other heads hold earlier data.  The heads
-written match the golden (every element, `plena_mlir.compare`), and every other element is
+written match the golden (every element, `plena_mlir.driver.compare`), and every other element is
 bit for bit what HBM held before: a store never clobbers a neighbouring head.  Offsets a
 store cannot honour are build errors; a misaligned store that bypasses that check faults in
 the simulator instead of writing a wrong result."""
@@ -8,13 +8,13 @@ the simulator instead of writing a wrong result."""
 import numpy as np
 import pytest
 
-from plena_mlir.builder import KernelBuilder
-from plena_mlir.compare import compare
-from plena_mlir.interp.numerics import hbm_input
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_kernel
+from plena_mlir.frontend.kernel_builder import KernelBuilder
 from plena_mlir.kernels import all_kernels, copy_offset
 from plena_mlir.kernels.spec import KernelSizeError
+from plena_mlir.numerics.rounding import hbm_input
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.runner import run_kernel
 from plena_mlir.sim.errors import SimulationError
 
 OFFSET_KERNELS = [

@@ -1,6 +1,6 @@
 """Stores of a number of rows that is not a multiple of H_STORE_V's 16 (one row, a few rows,
 a group and one more) on the simulator, from a tile kernel: each left-over row is written by
-its own H_STORE_V at STRIDE = 0 (`plena_mlir.lowering.dma._store_single_rows`).
+its own H_STORE_V at STRIDE = 0 (`plena_mlir.lowering.tile.dma._store_single_rows`).
 
 The rows written hold the kernel's result, and every other element of the output, and of a
 tensor placed after it in HBM, is bit for bit what HBM held before: a short store writes
@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from plena_mlir.dialects.tile import MemorySpace
 
-from plena_mlir.builder import KernelBuilder
-from plena_mlir.compare import compare
-from plena_mlir.interp.numerics import Numerics, hbm_input
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_kernel
+from plena_mlir.frontend.kernel_builder import KernelBuilder
+from plena_mlir.numerics.rounding import Numerics, hbm_input
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.runner import run_kernel
 
 BLOCKS = 3  # program instances
 LOADED = 32  # rows each loads into its buffer (two whole DMA groups)

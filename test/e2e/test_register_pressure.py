@@ -35,12 +35,12 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.backend.register_allocation import spill_windows
-from plena_mlir.builder import KernelBuilder
-from plena_mlir.compare import compare
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_kernel
+from plena_mlir.frontend.kernel_builder import KernelBuilder
 from plena_mlir.interp import interpret_kernel
 from plena_mlir.kernels import all_kernels
 from plena_mlir.pipeline import CompiledKernel, compile_kernel
-from plena_mlir.runner import run_kernel
 
 TILE = 64
 

@@ -10,9 +10,9 @@ import pytest
 from plena_mlir.tools import plena_run
 
 from plena_mlir.chains import all_chains
-from plena_mlir.compare import compare
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_chain
 from plena_mlir.pipeline import link_chain
-from plena_mlir.runner import run_chain
 from plena_mlir.target import DEFAULT_TARGET
 
 SSB = all_chains()["ssb"]

@@ -14,11 +14,11 @@ from xdsl.dialects.scf import Scf
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import InterpretationError
 
-from plena_mlir.builder import KernelBuilder
+from plena_mlir.frontend.kernel_builder import KernelBuilder
+from plena_mlir.gemm.forms import Form, GemmShape, select_form
+from plena_mlir.gemm.results import gemm_result
 from plena_mlir.interp import Numerics, interpret_kernel
-from plena_mlir.lowering.gemm_forms import Form, GemmShape, select_form
-from plena_mlir.lowering.gemm_numerics import gemm_result
-from plena_mlir.sim.numerics import round_bf16
+from plena_mlir.numerics.formats import round_bf16
 from plena_mlir.target import PLENA_TVM
 
 RNG = np.random.default_rng(11)

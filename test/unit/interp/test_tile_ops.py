@@ -11,17 +11,17 @@ from xdsl.dialects.scf import Scf
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import InterpretationError
 
-from plena_mlir.builder import KernelBuilder
-from plena_mlir.interp import KernelInputError, interpret_kernel
-from plena_mlir.lowering.gemm_forms import (
+from plena_mlir.frontend.kernel_builder import KernelBuilder
+from plena_mlir.gemm.forms import (
     Form,
     GemmFormError,
     GemmShape,
     candidate_forms,
     select_form,
 )
-from plena_mlir.lowering.gemm_numerics import gemm_result
-from plena_mlir.sim.numerics import mx_quantize, round_bf16, round_fp16
+from plena_mlir.gemm.results import gemm_result
+from plena_mlir.interp import KernelInputError, interpret_kernel
+from plena_mlir.numerics.formats import mx_quantize, round_bf16, round_fp16
 from plena_mlir.target import DEFAULT_TARGET
 
 RNG = np.random.default_rng(7)

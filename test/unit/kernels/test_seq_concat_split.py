@@ -6,13 +6,13 @@ machine cannot copy are ValueErrors naming the kernel."""
 import numpy as np
 import pytest
 
+from plena_mlir.driver.run import run_kernel
 from plena_mlir.interp import interpret_kernel
-from plena_mlir.interp.numerics import hbm_input
 from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.seq_concat_split import KERNELS, Plan, build, golden, make_inputs
+from plena_mlir.numerics.formats import round_bf16
+from plena_mlir.numerics.rounding import hbm_input
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.runner import run_kernel
-from plena_mlir.sim.numerics import round_bf16
 from plena_mlir.target import DEFAULT_TARGET
 
 HBM_FORMATS = ("fp32", "mxfp8")

@@ -19,11 +19,11 @@ from xdsl.dialects.scf import Scf
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.buffer_liveness import live_range, program_spans
-from plena_mlir.fpram_pool import FpramPool
+from plena_mlir.analysis.buffer_liveness import live_range, program_spans
 from plena_mlir.interp import interpret_kernel
+from plena_mlir.ir.addresses import buffer_layout, capacity, hbm_footprint, unit_elements
 from plena_mlir.kernels import linear, rmsnorm, softmax
-from plena_mlir.layout import buffer_layout, capacity, hbm_footprint, unit_elements
+from plena_mlir.memory.fpram_pool import FpramPool
 from plena_mlir.sim.image import build_hbm_image
 
 CTX = Context()

@@ -1,5 +1,5 @@
 """plena-expand-lanes (identity form), plena-assign-layout and the plena-compile pipeline:
-the recorded layouts stand for the same address math as `plena_mlir.layout`, they can be read
+the recorded layouts stand for the same address math as `plena_mlir.ir.addresses`, they can be read
 back, and the pipeline has the design's order."""
 
 from __future__ import annotations
@@ -8,7 +8,11 @@ import numpy as np
 import pytest
 from plena_mlir.dialects.plena import target_of
 from plena_mlir.dialects.tile import AllocOp, KernelOp, TensorType
-from plena_mlir.dialects.tile.layouts import BshdLayoutAttr, RowMajorLayoutAttr, TiledLayoutAttr
+from plena_mlir.dialects.tile.layout_attrs import (
+    BshdLayoutAttr,
+    RowMajorLayoutAttr,
+    TiledLayoutAttr,
+)
 from plena_mlir.passes import get_all_passes
 from plena_mlir.passes.assign_layout import AssignLayoutPass
 from plena_mlir.passes.expand_lanes import ExpandLanesPass
@@ -17,17 +21,17 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.builder import KernelBuilder
-from plena_mlir.compare import compare
-from plena_mlir.kernels import all_kernels, rmsnorm, softmax
-from plena_mlir.layout import buffer_layout
-from plena_mlir.layout_assignment import (
+from plena_mlir.analysis.layout_choice import (
     BUFFER_LAYOUT_ATTR,
     assigned_buffer_layout,
     assigned_tensor_layouts,
 )
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.run import run_kernel
+from plena_mlir.frontend.kernel_builder import KernelBuilder
+from plena_mlir.ir.addresses import buffer_layout
+from plena_mlir.kernels import all_kernels, rmsnorm, softmax
 from plena_mlir.pipeline import COMPILE_PIPELINE, compile_kernel, expand_compile
-from plena_mlir.runner import run_kernel
 
 
 def assign(module: ModuleOp) -> ModuleOp:

@@ -19,17 +19,17 @@ from xdsl.dialects.builtin import Builtin, DictionaryAttr, IntegerAttr, ModuleOp
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import DiagnosticException
 
+from plena_mlir.analysis.buffer_liveness import LiveRange
 from plena_mlir.backend.emit import module_instructions
-from plena_mlir.buffer_liveness import LiveRange
-from plena_mlir.chain_builder import ChainBuilder
-from plena_mlir.first_fit import NoRoom, first_fit
+from plena_mlir.driver.run import run_chain, run_kernel
+from plena_mlir.frontend.chain_builder import ChainBuilder
+from plena_mlir.ir.addresses import hbm_footprint
 from plena_mlir.kernels import gelu, linear, rmsnorm, silu
-from plena_mlir.layout import hbm_footprint
 from plena_mlir.linking.chain_reading import find_chain, read_chain
 from plena_mlir.linking.hbm_plan import plan_hbm
 from plena_mlir.linking.kernel_access import tensor_access
+from plena_mlir.memory.first_fit import NoRoom, first_fit
 from plena_mlir.pipeline import link_chain
-from plena_mlir.runner import run_chain, run_kernel
 from plena_mlir.sim.image import build_hbm_image
 from plena_mlir.target import DEFAULT_TARGET
 

@@ -9,11 +9,11 @@ from plena_mlir.passes.infer_memory import InferMemoryPass
 from plena_mlir.passes.select_gemm import SelectGemmPass, chosen_form
 from xdsl.context import Context
 
-from plena_mlir.builder import KernelBuilder
-from plena_mlir.compare import compare
-from plena_mlir.layout import buffer_layout
-from plena_mlir.lowering.gemm_forms import Form, GemmShape, form_cost, select_form
-from plena_mlir.lowering.gemm_numerics import gemm_result
+from plena_mlir.driver.compare import compare
+from plena_mlir.frontend.kernel_builder import KernelBuilder
+from plena_mlir.gemm.forms import Form, GemmShape, form_cost, select_form
+from plena_mlir.gemm.results import gemm_result
+from plena_mlir.ir.addresses import buffer_layout
 from plena_mlir.pipeline import compile_kernel
 from plena_mlir.sim.api import Simulator
 from plena_mlir.target import PLENA_TVM

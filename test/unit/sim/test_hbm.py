@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from plena_mlir.numerics.formats import mx_decode, mx_encode, mx_quantize
 from plena_mlir.sim.errors import MachineFault
 from plena_mlir.sim.hbm import Hbm
-from plena_mlir.sim.numerics import mx_decode, mx_encode, mx_quantize
 from plena_mlir.target import MXFP8, PLENA_TVM, MxFormat
 
 F32 = np.float32

@@ -7,12 +7,13 @@ import struct
 import numpy as np
 import pytest
 
+from plena_mlir.numerics.formats import mx_encode, mx_quantize
+from plena_mlir.numerics.hbm_format import image_footprint
 from plena_mlir.sim.errors import MachineFault
 from plena_mlir.sim.hbm import Hbm
 from plena_mlir.sim.image import (
     build_hbm_image,
     fpram_dump,
-    image_footprint,
     intram_dump,
     mram_dump,
     parse_fpram_preload,
@@ -21,7 +22,6 @@ from plena_mlir.sim.image import (
     read_hbm_tensor,
     vram_dump,
 )
-from plena_mlir.sim.numerics import mx_encode, mx_quantize
 from plena_mlir.target import PLENA_TVM
 
 F32 = np.float32

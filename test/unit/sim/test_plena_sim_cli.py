@@ -12,8 +12,8 @@ import pytest
 
 from plena_mlir.isa.asm_text import parse_asm
 from plena_mlir.isa.encoding import encode, format_mem
+from plena_mlir.numerics.formats import mx_decode
 from plena_mlir.sim.image import build_hbm_image
-from plena_mlir.sim.numerics import mx_decode
 from plena_mlir.target import PLENA_TVM
 
 STATS_KEYS = {

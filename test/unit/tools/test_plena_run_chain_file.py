@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from plena_mlir.tools import chain_report, plena_run, plena_sim
 
-from plena_mlir.chain_builder import ChainBuilder
+from plena_mlir.driver.run import run_chain
+from plena_mlir.frontend.chain_builder import ChainBuilder
 from plena_mlir.interp import interpret_chain
 from plena_mlir.kernels import all_kernels, gelu, linear, modulate
 from plena_mlir.pipeline import link_chain
-from plena_mlir.runner import run_chain
 from plena_mlir.target import DEFAULT_TARGET
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from plena_mlir.tools import plena_run, plena_sim
 
+from plena_mlir.analysis.roofline import roofline
+from plena_mlir.driver.run import run_kernel
 from plena_mlir.kernels import all_kernels, softmax
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.roofline import roofline
-from plena_mlir.runner import run_kernel
 
 PLENA_RUN = Path(sys.executable).with_name("plena-run")
 

@@ -1,6 +1,6 @@
 """Reference rounding and MXFP8 codec, written from the spec for the semantic tests.
 
-Deliberately independent of `plena_mlir.sim.numerics`: the tests compare the simulator with
+Deliberately independent of `plena_mlir.numerics.formats`: the tests compare the simulator with
 these functions, so they must not share code with it.  Sources:
 
 * bf16 / fp16: round to nearest even (plena-isa.md 5.5, plena-isa-tvm.md A2/A3.5), done by

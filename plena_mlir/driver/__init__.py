@@ -1,0 +1,4 @@
+"""Running compiled kernels and chains.
+
+The simulator driver, golden comparison and run reports.
+"""

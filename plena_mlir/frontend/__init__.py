@@ -1,0 +1,4 @@
+"""Python front ends.
+
+The `tile` kernel builder and the chain builder.
+"""

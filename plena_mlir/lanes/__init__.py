@@ -1,0 +1,4 @@
+"""Lane expansion.
+
+A kernel written one head per instance rewritten into `lane` IR, one module per step.
+"""

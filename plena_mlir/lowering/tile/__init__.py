@@ -1,0 +1,1 @@
+"""Per-op lowering of `tile` ops (on physical buffers) to `plena` instruction sequences."""

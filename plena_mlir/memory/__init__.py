@@ -1,0 +1,4 @@
+"""Memory planning.
+
+First-fit placement by live range, the FPRAM constant pool, on-chip buffer allocation.
+"""
