@@ -35,9 +35,9 @@ from plena_mlir.analysis.layout_choice import (
     BUFFER_LAYOUT_ATTR,
     HBM_LAYOUTS_ATTR,
     buffer_layout_attr,
-    describe_alloc,
     tensor_layouts,
 )
+from plena_mlir.ir.naming import describe_alloc
 from plena_mlir.target import Target
 
 

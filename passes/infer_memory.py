@@ -24,11 +24,10 @@ from plena_mlir.dialects.tile import (
     AllocOp,
     CopyOp,
     GemmOp,
-    KernelOp,
     MemorySpace,
     resolved_space,
 )
-from plena_mlir.dialects.tile.types import BufferType, TensorType, format_shape
+from plena_mlir.dialects.tile.types import BufferType, TensorType
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, Use
@@ -37,6 +36,7 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.analysis.access_bounds import check_access_bounds
+from plena_mlir.ir.naming import buffer_name
 
 #: Operand index of B in `tile.gemm` (c, a, b).
 _GEMM_B = 2
@@ -50,25 +50,6 @@ def _is_mram_use(use: Use) -> bool:
         return use.index == _GEMM_B
     buffer = op.operands[use.index]
     return isinstance(op, CopyOp) and op.dst is buffer and isinstance(op.src.type, TensorType)
-
-
-def buffer_name(alloc: AllocOp) -> str:
-    """How diagnostics name the buffer an alloc makes: `%name` (its SSA name hint) or, without
-    one, its place (`#3 of @softmax`, the third tile.alloc of the kernel), with its type."""
-    typ = alloc.result.type
-    assert isinstance(typ, BufferType)
-    name = f"%{alloc.result.name_hint}" if alloc.result.name_hint else _place(alloc)
-    return f"{name} ({format_shape(typ.get_shape())}x{typ.element_type}, {typ.space})"
-
-
-def _place(alloc: AllocOp) -> str:
-    kernel = alloc.parent_op()
-    while kernel is not None and not isinstance(kernel, KernelOp):
-        kernel = kernel.parent_op()
-    if kernel is None:
-        return "(unnamed)"
-    allocs = [op for op in kernel.walk() if isinstance(op, AllocOp)]
-    return f"#{allocs.index(alloc) + 1} of @{kernel.sym_name.data}"
 
 
 def _describe_use(use: Use) -> str:

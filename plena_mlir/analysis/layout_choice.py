@@ -52,8 +52,7 @@ from plena_mlir.ir.addresses import (
     VramLayout,
     buffer_layout,
 )
-from plena_mlir.ir.naming import describe_op
-from plena_mlir.passes.infer_memory import buffer_name
+from plena_mlir.ir.naming import describe_alloc, describe_op
 from plena_mlir.target import Target
 
 #: The `tile.alloc` attribute holding the buffer's layout.
@@ -80,13 +79,6 @@ def physical_buffer(alloc: AllocOp | lane.AllocOp) -> BufferType:
     """The buffer `alloc` places in memory: its type, or a lane buffer's physical buffer."""
     typ = alloc.result.type
     return typ.physical if isinstance(typ, lane.LaneBufferType) else typ
-
-
-def describe_alloc(alloc: AllocOp | lane.AllocOp) -> str:
-    """`tile.alloc %t (64x16xbf16, vram)` or `lane.alloc %q (!lane.buffer<...>)`."""
-    if isinstance(alloc, AllocOp):
-        return f"tile.alloc {buffer_name(alloc)}"
-    return f"lane.alloc %{alloc.result.name_hint or '?'} ({alloc.result.type})"
 
 
 def buffer_layout_attr(alloc: AllocOp | lane.AllocOp, target: Target) -> BufferLayoutAttr:

@@ -33,7 +33,6 @@ from plena_mlir.dialects.lane import (
     ForLanesOp,
     GemmOp,
     LaneBufferType,
-    LaneLayout,
 )
 from plena_mlir.dialects.lane.matrix_ops import BatchedOp
 from plena_mlir.dialects.lane.row_ops import RowReduceOp, RowScalarOp
@@ -41,6 +40,7 @@ from plena_mlir.dialects.lane.scalar_ops import FpOp
 from plena_mlir.dialects.lane.vector_ops import BinaryOp, ScalarOp, UnaryOp
 from plena_mlir.dialects.tile.memory_ops import default_sizes
 from plena_mlir.dialects.tile.types import MemorySpace, format_shape
+from plena_mlir.gemm.choice import lane_gemm_form
 from plena_mlir.gemm.forms import Form
 from plena_mlir.gemm.results import gemm_result, lane_scores
 from plena_mlir.interp.families import register_op_families
@@ -49,8 +49,8 @@ from plena_mlir.interp.tile_functions import (
     operand_values,
     single_rounding_gemm,
 )
+from plena_mlir.memory.staging import is_replicated
 from plena_mlir.numerics.rounding import Numerics, Place
-from plena_mlir.passes.select_gemm import lane_gemm_form
 from plena_mlir.target import Target
 
 
@@ -70,18 +70,6 @@ def _lane_of(value: SSAValue, array: np.ndarray, lane: int) -> np.ndarray:
     """Lane `lane` of a lane-laid buffer (a view); a flat buffer is every lane's."""
     assert isinstance(value.type, LaneBufferType)
     return array[lane] if value.type.layout.has_lanes else array
-
-
-def _is_replicated(op: CopyOp) -> bool:
-    """A broadcast copy into a col_pack buffer: the machine replicates the region through
-    FPRAM (S_MAP_FP_V, S_LD_FP / S_ST_FP, S_MAP_V_FP), so its values are rounded to fp16."""
-    dst = op.dst.type
-    return (
-        op.tensor_side == "src"
-        and op.lane_dimension is None
-        and isinstance(dst, LaneBufferType)
-        and dst.layout is LaneLayout.COL_PACK
-    )
 
 
 class LaneFunctions(InterpreterFunctions):
@@ -142,7 +130,7 @@ class LaneFunctions(InterpreterFunctions):
             if side == "src":
                 target = _lane_of(other, buf, lane)
                 loaded = self._store(op, _place(other), region.reshape(target.shape))
-                if _is_replicated(op):  # through FPRAM (fp16) and back
+                if is_replicated(op):  # through FPRAM (fp16) and back
                     loaded = self._store(op, _place(other), self.numerics.fp(loaded))
                 target[...] = loaded
             else:

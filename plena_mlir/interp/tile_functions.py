@@ -33,6 +33,7 @@ from plena_mlir.dialects.tile import (
     resolved_space,
 )
 from plena_mlir.dialects.tile.types import format_shape
+from plena_mlir.gemm.choice import chosen_form, head_gemm_form
 from plena_mlir.gemm.forms import (
     Form,
     GemmFormError,
@@ -44,7 +45,6 @@ from plena_mlir.gemm.results import gemm_result, lane_scores
 from plena_mlir.interp.families import register_op_families
 from plena_mlir.numerics.rounding import Numerics, Place
 from plena_mlir.passes.expand_lanes import narrow_buffer
-from plena_mlir.passes.select_gemm import chosen_form, head_gemm_form
 from plena_mlir.target import Target
 
 

@@ -26,6 +26,7 @@ from xdsl.ir import Operation
 
 from plena_mlir.dialects.lane import LaneLayout
 from plena_mlir.dialects.tile import FpOp, GemmOp, ReduceOp, ScalarOp, TileOp
+from plena_mlir.gemm.choice import is_batched_qk
 from plena_mlir.lanes.packing import LaneLayouts
 from plena_mlir.target import Target
 
@@ -39,17 +40,13 @@ class LaneClass(Enum):
 
 def is_batched_gemm(op: GemmOp, layouts: LaneLayouts, target: Target) -> bool:
     """Whether `op` is every head's Q·Kᵀ at once: lane.btmm (MLEN query rows) or lane.btmv
-    (one query row)."""
-    if op.einsum != "mk,nk->mn" or op.accumulate is not None:
-        return False
+    (one query row): `is_batched_qk` on packed heads, C stacked by head."""
     a, b, c = (layouts.types[v] for v in (op.a, op.b, op.c))
-    rows = a.lane_shape[0] if a.layout.has_lanes else 0
     return (
         a.layout is LaneLayout.COL_PACK
         and b.layout is LaneLayout.COL_PACK
         and c.layout is LaneLayout.ROW_STACK
-        and rows in (target.mlen, 1)
-        and b.lane_shape == (target.mlen, target.hlen)
+        and is_batched_qk(op, a.lane_shape[0], b.lane_shape, target)
     )
 
 

@@ -47,9 +47,8 @@ from plena_mlir.dialects.tile import (
     TileOp,
     UnaryOp,
 )
-from plena_mlir.ir.naming import describe_op
+from plena_mlir.ir.naming import buffer_name, describe_op
 from plena_mlir.lanes.heads import HeadCopy
-from plena_mlir.passes.infer_memory import buffer_name
 from plena_mlir.target import Target
 
 #: Ops that read and write the same element positions of every VRAM operand.

@@ -33,9 +33,9 @@ from __future__ import annotations
 from xdsl.dialects.builtin import IntegerAttr
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.dialects.lane import CopyOp, LaneBufferType, LaneLayout
+from plena_mlir.dialects.lane import CopyOp, LaneLayout
 from plena_mlir.dialects.plena.hbm_ops import H_PrefetchVOp
-from plena_mlir.dialects.tile import BufferType, MemorySpace, TensorType
+from plena_mlir.dialects.tile import BufferType, MemorySpace
 from plena_mlir.dialects.tile.memory_ops import default_sizes
 from plena_mlir.lowering.kernel import Buffer, KernelLowering
 from plena_mlir.lowering.lane.operands import lane_part, lane_type
@@ -46,34 +46,11 @@ from plena_mlir.lowering.tile.onchip_copy import (
     staging_address,
     vram_fpram,
 )
-from plena_mlir.target import Target
-
-#: The attribute plena-allocate-memory puts on a broadcast col_pack lane.copy: the first
-#: FPRAM entry of its staging (`broadcast_scratch_entries` entries).
-SCRATCH_ATTR = "fpram_scratch"
+from plena_mlir.memory.staging import SCRATCH_ATTR, is_replicated
 
 
 def _fail(reason: str) -> DiagnosticException:
     return DiagnosticException(f"convert-lane-to-plena: lane.copy: {reason}")
-
-
-def is_replicated(op: CopyOp) -> bool:
-    """A broadcast copy into a col_pack buffer (lowered by replication through FPRAM)."""
-    dst = op.dst.type
-    return (
-        isinstance(op.src.type, TensorType)
-        and op.lane_dimension is None
-        and isinstance(dst, LaneBufferType)
-        and dst.layout is LaneLayout.COL_PACK
-    )
-
-
-def broadcast_scratch_entries(op: CopyOp, target: Target) -> int:
-    """FPRAM entries the replication of a broadcast col_pack copy stages: the region as
-    whole VLEN-entry rows, then the R physical rows of L*D entries."""
-    rows, width = lane_type(op.dst).lane_shape
-    loaded = -(-rows * width // target.vlen) * target.vlen
-    return loaded + rows * target.lanes * width
 
 
 def lower_lane_copy(lowering: KernelLowering, op: CopyOp) -> None:

@@ -35,10 +35,11 @@ from xdsl.utils.exceptions import DiagnosticException
 from plena_mlir.dialects.lane import BtmmOp, BtmvOp, GemmOp, LaneBufferType, LaneLayout
 from plena_mlir.dialects.lane.layouts import physical_index
 from plena_mlir.dialects.plena.matrix_ops import M_BmmWoOp, M_BmvWoOp, M_BtmmOp, M_BtmvOp
+from plena_mlir.gemm.choice import lane_chosen_form, lane_gemm_shape
 from plena_mlir.ir.addresses import MramLayout, VramLayout, buffer_layout
+from plena_mlir.ir.naming import describe_lane_gemm
 from plena_mlir.lowering.kernel import KernelLowering
 from plena_mlir.lowering.tile.gemm import GemmPlan, b_tile_steps, emit_gemm
-from plena_mlir.passes.select_gemm import describe_lane_gemm, lane_chosen_form, lane_gemm_shape
 from plena_mlir.target import Target
 
 

@@ -62,11 +62,12 @@ from plena_mlir.dialects.plena.matrix_ops import (
 )
 from plena_mlir.dialects.plena.vector_ops import V_AddVvOp, V_SubVvOp
 from plena_mlir.dialects.tile import GemmOp
+from plena_mlir.gemm.choice import chosen_form, gemm_shape
 from plena_mlir.gemm.forms import Form, GemmShape
 from plena_mlir.ir.addresses import MramLayout, VramLayout, buffer_layout
+from plena_mlir.ir.naming import describe_gemm
 from plena_mlir.lowering.emitter import Emitter, unroll_factor
 from plena_mlir.lowering.kernel import KernelLowering, buffer_type
-from plena_mlir.passes.select_gemm import chosen_form, describe_gemm, gemm_shape
 from plena_mlir.target import Target
 
 

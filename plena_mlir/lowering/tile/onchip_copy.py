@@ -34,20 +34,13 @@ from plena_mlir.dialects.plena.vector_ops import V_AddVfOp
 from plena_mlir.dialects.tile import CopyOp, MemorySpace
 from plena_mlir.ir.addresses import VramLayout, buffer_layout
 from plena_mlir.lowering.kernel import Buffer, KernelLowering, buffer_type
-from plena_mlir.target import Target
+from plena_mlir.memory.staging import vram_staging_rows
 
 VRAM, FPRAM = MemorySpace.VRAM, MemorySpace.FPRAM
 
 
 def _fail(op_name: str, reason: str) -> DiagnosticException:
     return DiagnosticException(f"convert-lane-to-plena: {op_name}: {reason}")
-
-
-def vram_staging_rows(target: Target) -> int:
-    """The VRAM rows at the top of VRAM that lowerings use as scratch within one op (short
-    DMA loads, one-row stores, broadcast copies): plena-allocate-memory places no buffer
-    there."""
-    return max(target.hbm_v_prefetch_rows, target.hbm_v_writeback_rows, target.blen)
 
 
 def staging_address(lowering: KernelLowering, rows: int) -> int:

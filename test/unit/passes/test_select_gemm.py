@@ -6,11 +6,12 @@ import pytest
 from plena_mlir.dialects.tile import AllocOp, GemmOp
 from plena_mlir.passes.allocate_memory import AllocateMemoryPass
 from plena_mlir.passes.infer_memory import InferMemoryPass
-from plena_mlir.passes.select_gemm import SelectGemmPass, chosen_form
+from plena_mlir.passes.select_gemm import SelectGemmPass
 from xdsl.context import Context
 
 from plena_mlir.driver.compare import compare
 from plena_mlir.frontend.kernel_builder import KernelBuilder
+from plena_mlir.gemm.choice import chosen_form
 from plena_mlir.gemm.forms import Form, GemmShape, form_cost, select_form
 from plena_mlir.gemm.results import gemm_result
 from plena_mlir.ir.addresses import buffer_layout
