@@ -21,10 +21,11 @@ import sys
 import time
 
 import numpy as np
-from plena_mlir.tools.chain_report import ChainReport, format_stage_table, run_library_chain
 
 from plena_mlir.chains import all_chains
 from plena_mlir.chains.spec import ChainSpec
+from plena_mlir.driver.chain_check import run_library_chain
+from plena_mlir.driver.report import RunReport, format_stage_table
 from plena_mlir.driver.run import run_kernel
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.pipeline import compile_kernel
@@ -54,7 +55,7 @@ def alone(spec: ChainSpec, hbm_format: HbmFormat, seed: int = 0) -> dict[str, di
     return figures
 
 
-def measure(spec: ChainSpec, hbm_format: HbmFormat) -> tuple[ChainReport, dict]:
+def measure(spec: ChainSpec, hbm_format: HbmFormat) -> tuple[RunReport, dict]:
     report = run_library_chain(spec, hbm_format=hbm_format, stages=True)
     row = report.to_json()
     separate = alone(spec, hbm_format)
@@ -65,7 +66,7 @@ def measure(spec: ChainSpec, hbm_format: HbmFormat) -> tuple[ChainReport, dict]:
     return report, row
 
 
-def format_row(report: ChainReport, row: dict) -> str:
+def format_row(report: RunReport, row: dict) -> str:
     lines = report.format_text().splitlines()
     table = format_stage_table(report.stages).splitlines()
     width = len(table[0])

@@ -20,8 +20,9 @@ import argparse
 import json
 import sys
 
-from plena_mlir.tools.plena_run import CliError, format_sizes, run_library_kernel
-
+from plena_mlir.driver.bad_input import BadInput
+from plena_mlir.driver.kernel_check import run_library_kernel
+from plena_mlir.driver.report import format_sizes
 from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.spec import KernelSpec
 
@@ -73,7 +74,7 @@ def measure(spec: KernelSpec, overrides: dict, hbm_format: str) -> dict:
     row: dict = {"kernel": spec.name, "sizes": sizes}
     try:
         report = run_library_kernel(spec, overrides, hbm_format=hbm_format)
-    except CliError as error:
+    except BadInput as error:
         return {**row, "error": str(error)}
     defaults = not overrides
     published = PUBLISHED_DYNAMIC_INSTRUCTIONS.get(spec.name) if defaults else None
@@ -88,7 +89,7 @@ def measure(spec: KernelSpec, overrides: dict, hbm_format: str) -> dict:
         "dynamic": report.stats.instructions,
         "static": report.static_instructions,
         "m_mm": report.stats.per_opcode.get("M_MM", 0),
-        "compile_s": report.compile_seconds,
+        "compile_s": report.build_seconds,
         "published": published,
         "vs_published": report.stats.instructions / published if published else None,
         "published_m_mm": PUBLISHED_M_MM.get(spec.name) if defaults else None,

@@ -22,7 +22,7 @@ them): built for its sizes (the same `--size` / `--NAME` options), linked into o
 with `link_chain`, run with `run_chain` and its block output compared, every element, with
 the chain's golden.  `--stages` links every intermediate at its own address and compares
 every stage's outputs too, naming the stage.  The report adds per stage its cycles and share
-of the run and its kernel's roofline bound, and the link time (`tools/chain_report.py`).
+of the run and its kernel's roofline bound, and the link time (`plena_mlir/driver/chain_check.py`).
 
 FILE.mlir holds one `tile.kernel` (in the generic or custom syntax).  Its sizes are the
 tensor shapes, so `--size` does not apply; every f32 scalar argument needs `--scalar`.  The
@@ -33,7 +33,7 @@ points the goldens model), and every tensor the kernel writes is compared.  A FI
 holding several kernels and one `tile.chain` runs as a chain (`--stages` applies): linked,
 run with `run_chain`, inputs for the chain tensor arguments read before any call writes
 them, `--scalar` for its f32 arguments, and the chain interpreter (`interpret_chain`, rounded
-mode) as the reference (`chain_report.run_chain_file`).
+mode) as the reference (`driver.chain_check.run_chain_file`).
 
 The report: per output the comparison, then pass/fail, simulated cycles, the roofline lower
 bound (`plena_mlir.analysis.roofline`) and cycles / bound, dynamic and static instruction counts,
@@ -53,282 +53,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from plena_mlir.dialects import get_all_dialects
-from plena_mlir.dialects.tile import ChainOp, KernelOp, TensorType
-from plena_mlir.tools.chain_report import ChainReport, run_chain_file, run_library_chain
-from plena_mlir.tools.cli_support import (
-    CheckedRun,
-    CliError,
-    check_scalars,
-    checked,
-    comparison_json,
-    first_line,
-    format_size,
-    format_sizes,
-    set_target,
-    write_asm,
-)
-from xdsl.context import Context
-from xdsl.dialects import get_all_dialects as get_xdsl_dialects
-from xdsl.dialects.builtin import Float32Type, ModuleOp
-from xdsl.parser import Parser
-from xdsl.utils.exceptions import DiagnosticException, ParseError
-
-from plena_mlir.analysis.roofline import Roofline, roofline
 from plena_mlir.chains import all_chains
 from plena_mlir.chains.spec import ChainSpec
-from plena_mlir.driver.compare import Comparison, compare
-from plena_mlir.driver.run import run_kernel
-from plena_mlir.interp import interpret_kernel
+from plena_mlir.driver.bad_input import BadInput, checked
+from plena_mlir.driver.chain_check import run_library_chain
+from plena_mlir.driver.kernel_check import run_library_kernel, run_mlir_file
+from plena_mlir.driver.report import RunReport, format_size, format_sizes
 from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.spec import KernelSpec
-from plena_mlir.linking.kernel_access import tensor_access
-from plena_mlir.numerics.hbm_format import HbmFormat
-from plena_mlir.pipeline import CompiledKernel, compile_kernel
-from plena_mlir.sim.stats import Stats
 
 PROG = "plena-run"
 
 
-@dataclass(frozen=True)
-class RunReport(CheckedRun):
-    """One compiled, simulated and checked kernel."""
-
-    kernel: str
-    source: str
-    """"library" or the .mlir file's path."""
-    sizes: Mapping[str, object]
-    target: str
-    hbm_format: HbmFormat
-    seed: int
-    comparisons: Mapping[str, Comparison]
-    """Every output checked, by tensor name."""
-    stats: Stats
-    static_instructions: int
-    bound: Roofline
-    compile_seconds: float
-    simulate_seconds: float
-
-    def to_json(self) -> dict:
-        return {
-            "kernel": self.kernel,
-            "source": self.source,
-            "sizes": dict(self.sizes),
-            "target": self.target,
-            "hbm_format": self.hbm_format,
-            "seed": self.seed,
-            "passed": self.passed,
-            "max_abs_error": self.max_abs_error,
-            "mean_abs_error": self.mean_abs_error,
-            "outputs": {name: comparison_json(c) for name, c in self.comparisons.items()},
-            "cycles": self.stats.cycles,
-            "dynamic_instructions": self.stats.instructions,
-            "static_instructions": self.static_instructions,
-            "roofline_cycles": self.bound.cycles,
-            "roofline_ratio": self.roofline_ratio if self.bound.cycles else None,
-            "roofline": self.bound.to_json(),
-            "compile_seconds": self.compile_seconds,
-            "simulate_seconds": self.simulate_seconds,
-        }
-
-    def format_text(self) -> str:
-        setting = f"{self.target}, {self.hbm_format} HBM, seed {self.seed}"
-        lines = [f"{self.kernel} {format_sizes(self.sizes)} ({setting})"]
-        for name, c in self.comparisons.items():
-            lines.append(f"  {name}: {c.describe()}")
-        verdict = "PASS" if self.passed else "FAIL"
-        lines += [
-            f"result        {verdict}: max error {self.max_abs_error:.3g}, "
-            f"mean {self.mean_abs_error:.3g}",
-            f"cycles        {self.stats.cycles}",
-            f"roofline      {self.bound.cycles} ({self.bound.limit}-bound): "
-            f"{self.roofline_ratio:.2f}x the bound",
-            f"instructions  {self.stats.instructions} dynamic, "
-            f"{self.static_instructions} static",
-            f"time          compile {self.compile_seconds:.2f} s, "
-            f"simulate {self.simulate_seconds:.2f} s",
-        ]
-        return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------------------------------
-# running kernels
-# ---------------------------------------------------------------------------------------------
-
-
-def run_library_kernel(
-    spec: KernelSpec,
-    overrides: Mapping[str, int] | None = None,
-    *,
-    target: str | None = None,
-    hbm_format: HbmFormat = "mxfp8",
-    seed: int = 0,
-    scalars: Mapping[str, float] | None = None,
-    emit_asm: Path | None = None,
-) -> RunReport:
-    """Build `spec` with the default sizes and `overrides`, compile, simulate and compare
-    with its golden.  CliError for bad input."""
-    sizes = checked(lambda: spec.resolve(overrides), "")
-    module = checked(lambda: spec.build(sizes), "")
-    set_target(module, target)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(seed))
-    for name, value in (scalars or {}).items():
-        if not isinstance(inputs.get(name), float):
-            known = ", ".join(k for k, v in inputs.items() if isinstance(v, float)) or "none"
-            raise CliError(f"{spec.name} has no scalar argument {name} (scalars: {known})")
-        inputs[name] = value
-    simulated = _compile_and_run(module, inputs, hbm_format, emit_asm)
-    with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
-        expected = spec.golden(inputs, sizes, simulated.compiled.target, hbm_format)
-    comparisons = {
-        name: compare(simulated.outputs[name], value, hbm_format)
-        for name, value in expected.items()
-    }
-    return _report(spec.name, "library", sizes, module, simulated, comparisons, seed)
-
-
-def run_mlir_file(
-    path: Path,
-    *,
-    target: str | None = None,
-    hbm_format: HbmFormat = "mxfp8",
-    seed: int = 0,
-    scalars: Mapping[str, float] | None = None,
-    emit_asm: Path | None = None,
-    stages: bool = False,
-) -> RunReport | ChainReport:
-    """Compile and simulate the tile kernel in `path`; compare every tensor it writes with
-    the tile interpreter's rounded result.  A file holding a `tile.chain` is linked and run
-    as a chain (`run_chain_file`, `stages` as for a library chain).  CliError for bad
-    input."""
-    module = parse_mlir_file(path)
-    if any(isinstance(op, ChainOp) for op in module.body.block.ops):
-        return run_chain_file(module, str(path), target=target, hbm_format=hbm_format,
-                              seed=seed, scalars=scalars, emit_asm=emit_asm, stages=stages)
-    if stages:
-        raise CliError(f"--stages applies to chains; {path} holds no tile.chain")
-    kernels = [op for op in module.walk() if isinstance(op, KernelOp)]
-    if len(kernels) != 1:
-        raise CliError(f"{path}: expected one tile.kernel, found {len(kernels)}")
-    kernel = kernels[0]
-    set_target(module, target)
-    scalars = dict(scalars or {})
-    arguments = dict(zip((a.data for a in kernel.arg_names.data), kernel.arguments, strict=True))
-    scalar_names = [n for n, a in arguments.items() if isinstance(a.type, Float32Type)]
-    check_scalars(str(path), f"@{kernel.sym_name.data}", scalar_names, scalars)
-    access = tensor_access(kernel)
-    rng = np.random.default_rng(seed)
-    tensors = {
-        name: rng.standard_normal(arg.type.get_shape()).astype(np.float32)
-        for name, arg in arguments.items()
-        if name in access.reads
-    }
-    simulated = _compile_and_run(module, {**tensors, **scalars}, hbm_format, emit_asm)
-    reference = checked(
-        lambda: interpret_kernel(module, kernel.sym_name.data, tensors, mode="rounded",
-                                 hbm_format=hbm_format, **scalars),
-        "interpreter: ",
-    )
-    shapes = {
-        name: list(arg.type.get_shape())
-        for name, arg in arguments.items()
-        if isinstance(arg.type, TensorType)
-    }
-    comparisons = {
-        name: compare(simulated.outputs[name], reference[name], hbm_format)
-        for name in arguments
-        if name in access.writes
-    }
-    return _report(kernel.sym_name.data, str(path), shapes, module, simulated, comparisons, seed)
-
-
-def parse_mlir_file(path: Path) -> ModuleOp:
-    """The verified module in `path`; CliError (one line) when it cannot be read or parsed."""
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise CliError(f"cannot read '{path}': {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{path} is not a text file") from None
-    ctx = Context()
-    for name, factory in {**get_xdsl_dialects(), **get_all_dialects()}.items():
-        ctx.register_dialect(name, factory)
-    try:
-        module = Parser(ctx, text, str(path)).parse_module()
-        module.verify()
-    except ParseError as e:
-        raise CliError(f"{e.span.get_location()}: {e.msg}") from None
-    except DiagnosticException as e:
-        raise CliError(f"{path}: {first_line(e)}") from None
-    return module
-
-
-@dataclass(frozen=True)
-class _Simulated:
-    """A kernel compiled and run, with the wall time of each step."""
-
-    compiled: CompiledKernel
-    outputs: dict[str, np.ndarray]
-    stats: Stats
-    hbm_format: HbmFormat
-    compile_seconds: float
-    simulate_seconds: float
-
-
-def _compile_and_run(
-    module: ModuleOp, inputs: Mapping, hbm_format: HbmFormat, emit_asm: Path | None
-) -> _Simulated:
-    start = time.perf_counter()
-    compiled = checked(lambda: compile_kernel(module), "compile: ")
-    compile_seconds = time.perf_counter() - start
-    if emit_asm is not None:
-        write_asm(compiled.module, emit_asm)
-    start = time.perf_counter()
-    outputs, stats = checked(lambda: run_kernel(compiled, inputs, hbm_format), "simulation: ")
-    return _Simulated(compiled, outputs, stats, hbm_format, compile_seconds,
-                      time.perf_counter() - start)
-
-
-def _report(
-    kernel: str,
-    source: str,
-    sizes: Mapping[str, object],
-    module: ModuleOp,
-    simulated: _Simulated,
-    comparisons: Mapping[str, Comparison],
-    seed: int,
-) -> RunReport:
-    hbm_format = simulated.hbm_format
-    return RunReport(
-        kernel=kernel,
-        source=source,
-        sizes=sizes,
-        target=simulated.compiled.target.name,
-        hbm_format=hbm_format,
-        seed=seed,
-        comparisons=comparisons,
-        stats=simulated.stats,
-        static_instructions=len(simulated.compiled.program),
-        bound=checked(lambda: roofline(module, hbm_format), ""),
-        compile_seconds=simulated.compile_seconds,
-        simulate_seconds=simulated.simulate_seconds,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# the command line
-# ---------------------------------------------------------------------------------------------
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, status 2, instead of usage + message
-        raise CliError(f"{message} (see {PROG} --help)")
+        raise BadInput(f"{message} (see {PROG} --help)")
 
 
 def _arguments(
@@ -379,7 +121,7 @@ def _size_overrides(spec: KernelSpec | ChainSpec, args: argparse.Namespace) -> d
     given = [item.partition("=")[::2] for item in args.size]
     for item in args.size:
         if "=" not in item:
-            raise CliError(f"--size: '{item}' is not NAME=VALUE")
+            raise BadInput(f"--size: '{item}' is not NAME=VALUE")
     given += [(key.removeprefix("size:"), value) for key, value in vars(args).items()
               if key.startswith("size:") and value is not None]
     overrides: dict[str, int] = {}
@@ -401,12 +143,12 @@ def _size_value(name: str, text: str, default: object) -> int:
     if isinstance(default, bool):
         words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
         if text.lower() not in words:
-            raise CliError(f"size {name} is a flag: give true or false, not '{text}'")
+            raise BadInput(f"size {name} is a flag: give true or false, not '{text}'")
         return words[text.lower()]
     try:
         return int(text)
     except ValueError:
-        raise CliError(f"size {name} must be an integer, not '{text}'") from None
+        raise BadInput(f"size {name} must be an integer, not '{text}'") from None
 
 
 def _scalar_values(items: Sequence[str]) -> dict[str, float]:
@@ -418,7 +160,7 @@ def _scalar_values(items: Sequence[str]) -> dict[str, float]:
                 raise ValueError
             values[name] = float(text)
         except ValueError:
-            raise CliError(f"--scalar: '{item}' is not NAME=NUMBER") from None
+            raise BadInput(f"--scalar: '{item}' is not NAME=NUMBER") from None
     return values
 
 
@@ -459,7 +201,7 @@ def _library() -> dict[str, KernelSpec | ChainSpec]:
     return {**kernels, **chains}
 
 
-def run(args: argparse.Namespace) -> RunReport | ChainReport:
+def run(args: argparse.Namespace) -> RunReport:
     options = {
         "target": args.target,
         "hbm_format": args.hbm_format,
@@ -469,18 +211,18 @@ def run(args: argparse.Namespace) -> RunReport | ChainReport:
     }
     if args.kernel.endswith(".mlir"):
         if args.size:
-            raise CliError("--size applies to library kernels; a .mlir kernel's sizes are its "
+            raise BadInput("--size applies to library kernels; a .mlir kernel's sizes are its "
                            "tensor shapes")
         return run_mlir_file(Path(args.kernel), stages=args.stages, **options)
     spec = _library().get(args.kernel)
     if spec is None:
-        raise CliError(f"unknown kernel '{args.kernel}' (kernels: {', '.join(all_kernels())}; "
+        raise BadInput(f"unknown kernel '{args.kernel}' (kernels: {', '.join(all_kernels())}; "
                        f"chains: {', '.join(all_chains())}; a kernel file must end in .mlir)")
     overrides = checked(lambda: _size_overrides(spec, args), "")
     if isinstance(spec, ChainSpec):
         return run_library_chain(spec, overrides, stages=args.stages, **options)
     if args.stages:
-        raise CliError(f"--stages applies to chains; {spec.name} is a kernel")
+        raise BadInput(f"--stages applies to chains; {spec.name} is a kernel")
     return run_library_kernel(spec, overrides, **options)
 
 
@@ -491,9 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _list(args)
             return 0
         if args.kernel is None:
-            raise CliError("give a KERNEL, a FILE.mlir or --list")
+            raise BadInput("give a KERNEL, a FILE.mlir or --list")
         report = run(args)
-    except CliError as e:
+    except BadInput as e:
         sys.stderr.write(f"{PROG}: error: {e}\n")
         return 2
     sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n" if args.json

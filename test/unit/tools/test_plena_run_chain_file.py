@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from plena_mlir.tools import chain_report, plena_run, plena_sim
+from plena_mlir.tools import plena_run, plena_sim
 
+from plena_mlir.driver import chain_check
+from plena_mlir.driver.kernel_check import parse_mlir_file
 from plena_mlir.driver.run import run_chain
 from plena_mlir.frontend.chain_builder import ChainBuilder
 from plena_mlir.interp import interpret_chain
@@ -82,7 +84,7 @@ def test_a_chain_file_matches_the_chain_interpreter(capsys, four, hbm_format):
     assert [s["name"] for s in report["stages"]] == ["first", "second", "third", "fourth"]
     assert [s["kernel"] for s in report["stages"]] == ["scale", "shift", "shift", "scale"]
 
-    module = plena_run.parse_mlir_file(four)
+    module = parse_mlir_file(four)
     x = np.random.default_rng(0).standard_normal((64, 64)).astype(np.float32)
     chain_run = run_chain(link_chain(module), {"x": x, "alpha": 0.75}, hbm_format)
     assert report["cycles"] == chain_run.stats.cycles
@@ -119,7 +121,7 @@ def test_library_kernels_written_by_chain_builder(capsys, mlp, hbm_format):
 def test_the_chain_interpreter_composes_the_kernel_goldens(mlp, hbm_format):
     """interpret_chain, checked independently: the library kernels' goldens chained by hand,
     each reading the previous one's HBM result (the view a reshape)."""
-    module = plena_run.parse_mlir_file(mlp)
+    module = parse_mlir_file(mlp)
     rng = np.random.default_rng(1)
     inputs = {name: rng.standard_normal(shape).astype(np.float32) for name, shape in
               {"x": (64, 64), "scale": (64,), "shift": (64,), "w": (128, 64),
@@ -157,13 +159,13 @@ def test_the_example_chain(capsys, tmp_path):
 
 
 def test_a_wrong_stage_is_named_and_exits_1(capsys, four, monkeypatch):
-    real = chain_report.interpret_chain
+    real = chain_check.interpret_chain
 
     def wrong_b(*args, **kwargs):
         values = real(*args, **kwargs)
         return {**values, "b": values["b"] + 1.0}
 
-    monkeypatch.setattr(chain_report, "interpret_chain", wrong_b)
+    monkeypatch.setattr(chain_check, "interpret_chain", wrong_b)
     status, out, _ = run(capsys, str(four), "--stages", "--scalar", "alpha=1")
     assert status == 1
     assert "stage second, b: " in out and "FAIL (stages failing: second)" in out

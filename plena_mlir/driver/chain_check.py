@@ -1,5 +1,6 @@
-"""`plena-run CHAIN` and `plena-run FILE.mlir` for a file holding a `tile.chain`: link the
-chain, simulate it, check it, report it.  `run_library_chain` (a chain of `plena_mlir.chains`,
+"""Checking a chain: link it, simulate it, check it, report it with every stage.
+
+`run_library_chain` (a chain of `plena_mlir.chains`,
 checked against its golden) and `run_chain_file` (a parsed module, checked against the chain
 interpreter `interpret_chain` in rounded mode) share `check_chain`; below, for a library
 chain.
@@ -31,159 +32,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from plena_mlir.tools.cli_support import (
-    CheckedRun,
-    CliError,
-    check_scalars,
-    checked,
-    comparison_json,
-    format_sizes,
-    set_target,
-    write_asm,
-)
 from xdsl.dialects.builtin import ModuleOp
 
 from plena_mlir.analysis.roofline import Roofline, Work, roofline
 from plena_mlir.chains.spec import ChainSpec
-from plena_mlir.driver.compare import Comparison, compare
+from plena_mlir.driver.bad_input import BadInput, check_scalars, checked
+from plena_mlir.driver.compare import compare
+from plena_mlir.driver.report import RunReport, StageReport
 from plena_mlir.driver.run import run_chain
+from plena_mlir.driver.run_options import set_target, write_asm
 from plena_mlir.interp import interpret_chain
 from plena_mlir.linking.chain_reading import Chain, find_chain, kernel_module, read_chain
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.pipeline import link_chain
-from plena_mlir.sim.stats import Stats
 from plena_mlir.target import Target
-
-
-@dataclass(frozen=True)
-class StageReport(CheckedRun):
-    """One stage of a linked, simulated chain."""
-
-    name: str
-    kernel: str
-    writes: tuple[str, ...]
-    stats: Stats
-    """The stage's slice of the program, run in order on the chain's machine."""
-    bound: Roofline
-    comparisons: Mapping[str, Comparison]
-    """Each tensor the stage writes against the golden (only when linked for stage checks)."""
-    share: float
-    """The stage's cycles / the whole run's cycles."""
-
-    def to_json(self) -> dict:
-        return {
-            "name": self.name,
-            "kernel": self.kernel,
-            "writes": list(self.writes),
-            "cycles": self.stats.cycles,
-            "share": self.share,
-            "dynamic_instructions": self.stats.instructions,
-            "roofline_cycles": self.bound.cycles,
-            "roofline_limit": self.bound.limit,
-            "roofline_ratio": self.roofline_ratio if self.bound.cycles else None,
-            "passed": self.passed if self.comparisons else None,
-            "outputs": {name: comparison_json(c) for name, c in self.comparisons.items()},
-        }
-
-
-@dataclass(frozen=True)
-class ChainReport(CheckedRun):
-    """One linked, simulated and checked chain."""
-
-    chain: str
-    source: str
-    """"library" or the .mlir file's path."""
-    sizes: Mapping[str, object]
-    """The chain's sizes (for a .mlir chain: each tensor argument's shape)."""
-    target: str
-    hbm_format: HbmFormat
-    seed: int
-    stage_checks: bool
-    """Linked without intermediate reuse, every stage's outputs compared."""
-    comparisons: Mapping[str, Comparison]
-    """Every output of the block, by tensor name."""
-    stages: tuple[StageReport, ...]
-    stats: Stats
-    static_instructions: int
-    bound: Roofline
-    link_seconds: float
-    simulate_seconds: float
-
-    @property
-    def passed(self) -> bool:
-        return super().passed and all(s.passed for s in self.stages)
-
-    def to_json(self) -> dict:
-        return {
-            "chain": self.chain,
-            "source": self.source,
-            "sizes": dict(self.sizes),
-            "target": self.target,
-            "hbm_format": self.hbm_format,
-            "seed": self.seed,
-            "stage_checks": self.stage_checks,
-            "passed": self.passed,
-            "max_abs_error": self.max_abs_error,
-            "mean_abs_error": self.mean_abs_error,
-            "outputs": {name: comparison_json(c) for name, c in self.comparisons.items()},
-            "cycles": self.stats.cycles,
-            "dynamic_instructions": self.stats.instructions,
-            "static_instructions": self.static_instructions,
-            "roofline_cycles": self.bound.cycles,
-            "roofline_ratio": self.roofline_ratio if self.bound.cycles else None,
-            "roofline": self.bound.to_json(),
-            "link_seconds": self.link_seconds,
-            "simulate_seconds": self.simulate_seconds,
-            "stages": [stage.to_json() for stage in self.stages],
-        }
-
-    def format_text(self) -> str:
-        intermediates = "at their own addresses" if self.stage_checks else "sharing HBM"
-        setting = (f"{self.target}, {self.hbm_format} HBM, seed {self.seed}, intermediates "
-                   f"{intermediates}")
-        lines = [f"{self.chain} {format_sizes(self.sizes)} ({setting})"]
-        lines += [f"  {name}: {c.describe()}" for name, c in self.comparisons.items()]
-        lines += [
-            f"  stage {s.name}, {name}: {c.describe()}"
-            for s in self.stages
-            for name, c in s.comparisons.items()
-            if not c.passed
-        ]
-        verdict = "PASS" if self.passed else "FAIL"
-        if self.stage_checks:
-            failed = [s.name for s in self.stages if not s.passed]
-            verdict += f" (stages failing: {', '.join(failed)})" if failed else " (every stage)"
-        lines += [
-            f"result        {verdict}: max error {self.max_abs_error:.3g}, "
-            f"mean {self.mean_abs_error:.3g}",
-            f"cycles        {self.stats.cycles}",
-            f"roofline      {self.bound.cycles} ({self.bound.limit}-bound): "
-            f"{self.roofline_ratio:.2f}x the bound",
-            f"instructions  {self.stats.instructions} dynamic, "
-            f"{self.static_instructions} static",
-            f"time          link {self.link_seconds:.2f} s, "
-            f"simulate {self.simulate_seconds:.2f} s",
-            "",
-            format_stage_table(self.stages),
-        ]
-        return "\n".join(lines)
-
-
-def format_stage_table(stages: tuple[StageReport, ...]) -> str:
-    """One row per stage: kernel, cycles, share, roofline and its limit, ratio, check."""
-    width = max((len(s.name) for s in stages), default=5)
-    kernel_width = max((len(s.kernel) for s in stages), default=6)
-    header = (f"{'stage':<{width}}  {'kernel':<{kernel_width}}  {'cycles':>9}  {'share':>6}  "
-              f"{'roofline':>8}  {'limit':<6}  {'ratio':>6}  check")
-    rows = [header, "-" * len(header)]
-    for s in stages:
-        check = ("pass" if s.passed else "FAIL") if s.comparisons else "-"
-        rows.append(
-            f"{s.name:<{width}}  {s.kernel:<{kernel_width}}  {s.stats.cycles:>9,}  "
-            f"{s.share:>6.1%}  {s.bound.cycles:>8,}  {s.bound.limit:<6}  "
-            f"{s.roofline_ratio:>6.2f}  {check}"
-        )
-    return "\n".join(rows) + "\n"
 
 
 @dataclass(frozen=True)
@@ -207,11 +69,11 @@ def run_library_chain(
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
     stages: bool = False,
-) -> ChainReport:
+) -> RunReport:
     """Build `spec` with the default sizes and `overrides`, link, simulate and compare with
-    its golden (every stage's outputs too with `stages`).  CliError for bad input."""
+    its golden (every stage's outputs too with `stages`).  BadInput for bad input."""
     if scalars:
-        raise CliError(f"{spec.name} has no scalar argument {', '.join(scalars)} (its f32 "
+        raise BadInput(f"{spec.name} has no scalar argument {', '.join(scalars)} (its f32 "
                        "values are constants of the chain)")
     sizes = checked(lambda: spec.resolve(overrides), "")
     calls = checked(lambda: spec.stages(sizes), "")
@@ -244,12 +106,12 @@ def run_chain_file(
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
     stages: bool = False,
-) -> ChainReport:
+) -> RunReport:
     """Link and simulate the `tile.chain` of `module` (read from `path`), compare every chain
     tensor argument a call writes (and with `stages` every tensor each stage writes) with the
     chain interpreter's rounded result (`interpret_chain`).  Inputs: standard-normal float32
     values from `seed`, in argument order, for every tensor argument a call reads before any
-    call writes it; zeros for the others; `scalars` for every f32 argument.  CliError for
+    call writes it; zeros for the others; `scalars` for every f32 argument.  BadInput for
     bad input."""
     set_target(module, target)
     chain = checked(lambda: read_chain(find_chain(module)), f"{path}: ")
@@ -300,7 +162,7 @@ def check_chain(
     seed: int,
     emit_asm: Path | None,
     stage_checks: bool,
-) -> ChainReport:
+) -> RunReport:
     """Link the chain of `module` (for `stage_checks` every intermediate at its own address),
     run it on `inputs`, compare the chain tensor arguments its `stages` write (and with
     `stage_checks` every tensor each stage writes) with `reference(target)` (every tensor a
@@ -333,21 +195,22 @@ def check_chain(
         for stage, bound in zip(stages, bounds, strict=True)
     )
     total = sum((bound.work for bound in bounds), Work())
-    return ChainReport(
-        chain=name,
+    return RunReport(
+        kind="chain",
+        name=name,
         source=source,
         sizes=sizes,
         target=linked.target.name,
         hbm_format=hbm_format,
         seed=seed,
-        stage_checks=stage_checks,
         comparisons={t: compare(run.outputs[t], expected[t], hbm_format) for t in outputs},
-        stages=stage_reports,
         stats=run.stats,
         static_instructions=len(linked.program),
         bound=Roofline(total, linked.target, hbm_format),
-        link_seconds=link_seconds,
+        build_seconds=link_seconds,
         simulate_seconds=simulate_seconds,
+        stages=stage_reports,
+        stage_checks=stage_checks,
     )
 
 
