@@ -21,23 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plena_mlir.dialects.plena import target_of
-from plena_mlir.dialects.tile import AllocOp, KernelOp
+from plena_mlir.dialects.tile import KernelOp
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from plena_mlir.lanes.expansion import expand_kernel
-from plena_mlir.target import Target
-
-
-def narrow_buffer(kernel: KernelOp, target: Target) -> AllocOp | None:
-    """The first VRAM/MRAM (rank-2) buffer of `kernel` narrower than MLEN columns."""
-    for alloc in kernel.walk():
-        if isinstance(alloc, AllocOp):
-            shape = alloc.result.type.get_shape()
-            if len(shape) == 2 and shape[1] < target.mlen:
-                return alloc
-    return None
+from plena_mlir.lanes.expansion import expand_kernel, narrow_buffer
 
 
 @dataclass(frozen=True)

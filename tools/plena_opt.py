@@ -22,14 +22,12 @@ import sys
 import warnings
 from typing import IO
 
-from plena_mlir.dialects import get_all_dialects
-from plena_mlir.passes import get_all_passes
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from plena_mlir.backend import get_all_targets
 from plena_mlir.isa.instruction import IsaError
+from plena_mlir.universe import PLENA_UNIVERSE
 
 
 class PlenaOptMain(xDSLOptMain):
@@ -37,18 +35,18 @@ class PlenaOptMain(xDSLOptMain):
 
     def register_all_dialects(self) -> None:
         super().register_all_dialects()
-        for name, factory in get_all_dialects().items():
+        for name, factory in PLENA_UNIVERSE.all_dialects.items():
             if name not in self.ctx.registered_dialect_names:
                 self.ctx.register_dialect(name, factory)
 
     def register_all_passes(self) -> None:
         super().register_all_passes()
-        for name, factory in get_all_passes().items():
+        for name, factory in PLENA_UNIVERSE.all_passes.items():
             self.register_pass(name, factory)
 
     def register_all_targets(self) -> None:
         super().register_all_targets()
-        for name, factory in get_all_targets().items():
+        for name, factory in PLENA_UNIVERSE.all_targets.items():
             self.available_targets.setdefault(name, factory)
 
     def register_all_frontends(self) -> None:
@@ -65,14 +63,16 @@ class PlenaOptMain(xDSLOptMain):
         )
 
     def setup_pipeline(self) -> None:
-        """The `-p` pipeline with `plena-compile` expanded into its passes."""
-        from plena_mlir.pipeline import expand_compile
+        """The `-p` pipeline with `plena-compile` expanded into its passes (the pipeline
+        module, which imports every pass, is loaded only when the name is there)."""
+        if "plena-compile" in self.args.passes:
+            from plena_mlir.pipeline import expand_compile
 
-        try:
-            self.args.passes = expand_compile(self.args.passes)
-        except DiagnosticException as e:
-            print(f"plena-opt: error: {e}", file=sys.stderr)
-            sys.exit(1)
+            try:
+                self.args.passes = expand_compile(self.args.passes)
+            except DiagnosticException as e:
+                print(f"plena-opt: error: {e}", file=sys.stderr)
+                sys.exit(1)
         super().setup_pipeline()
 
     def parse_asm(self, stream: IO[bytes]) -> ModuleOp:

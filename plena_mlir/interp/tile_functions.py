@@ -43,8 +43,8 @@ from plena_mlir.gemm.forms import (
 )
 from plena_mlir.gemm.results import gemm_result, lane_scores
 from plena_mlir.interp.families import register_op_families
+from plena_mlir.lanes.expansion import narrow_buffer
 from plena_mlir.numerics.rounding import Numerics, Place
-from plena_mlir.passes.expand_lanes import narrow_buffer
 from plena_mlir.target import Target
 
 

@@ -21,13 +21,23 @@ from xdsl.dialects.builtin import DenseArrayBase, IndexType, i64
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.dialects.tile import KernelOp
+from plena_mlir.dialects.tile import AllocOp, KernelOp
 from plena_mlir.lanes.conversion import LaneConversion
 from plena_mlir.lanes.grouping import group_lane_loops
 from plena_mlir.lanes.heads import head_copies
 from plena_mlir.lanes.in_place import make_masked_ops_in_place
 from plena_mlir.lanes.packing import assign_lane_layouts
 from plena_mlir.target import Target
+
+
+def narrow_buffer(kernel: KernelOp, target: Target) -> AllocOp | None:
+    """The first VRAM/MRAM (rank-2) buffer of `kernel` narrower than MLEN columns."""
+    for alloc in kernel.walk():
+        if isinstance(alloc, AllocOp):
+            shape = alloc.result.type.get_shape()
+            if len(shape) == 2 and shape[1] < target.mlen:
+                return alloc
+    return None
 
 
 def expand_kernel(kernel: KernelOp, target: Target) -> None:
