@@ -1,6 +1,7 @@
 """The chains of `plena_mlir.chains` (the SingleStreamBlock) linked, simulated and measured.
 
-    python benchmarks/chains.py [--chain NAME ...] [--hbm-format mxfp8|fp32] [--json]
+    python benchmarks/chains.py [--chain NAME ...] [--hbm-format mxfp8|fp32] [--quick]
+                                [--json]
 
 For every chain at its default sizes, run exactly as `plena-run CHAIN --stages` runs it
 (`run_library_chain`: linked with an address per intermediate, every stage's outputs and the
@@ -10,7 +11,8 @@ cycles, share of the run, its kernel's roofline bound and cycles / bound.  Each 
 compiled on its own (`compile_kernel`) and run on the golden's inputs to that stage: the
 `alone` column is its cycles there, so `linked - alone` is what linking costs the stage, and
 the summed compile times of the kernels compare with the link time.  `--json` prints the rows
-as a JSON list (one object per chain, `stages` one object per stage).
+as a JSON list (one object per chain, `stages` one object per stage).  `--quick` runs each
+chain at its smallest sizes (`QUICK_SIZES`), what the test suite runs so the script cannot rot.
 """
 
 from __future__ import annotations
@@ -27,14 +29,20 @@ from plena_mlir.chains.spec import ChainSpec
 from plena_mlir.driver.chain_check import run_library_chain
 from plena_mlir.driver.report import RunReport, format_stage_table
 from plena_mlir.driver.run import run_kernel
+from plena_mlir.linking.kernel_access import tensor_access
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.pipeline import compile_kernel
 
+#: Per chain, the sizes of `--quick`: the smallest that still tile every stage.
+QUICK_SIZES = {"ssb": {"tokens": 64, "heads": 4, "mlp": 128}}
 
-def alone(spec: ChainSpec, hbm_format: HbmFormat, seed: int = 0) -> dict[str, dict]:
+
+def alone(
+    spec: ChainSpec, overrides: dict, hbm_format: HbmFormat, seed: int = 0
+) -> dict[str, dict]:
     """Per stage: its kernel compiled on its own (seconds) and run on the golden's inputs to
     the stage (cycles)."""
-    sizes = spec.resolve()
+    sizes = spec.resolve(overrides)
     inputs = spec.make_inputs(sizes, np.random.default_rng(seed))
     figures = {}
     for call in spec.stages(sizes):
@@ -43,7 +51,7 @@ def alone(spec: ChainSpec, hbm_format: HbmFormat, seed: int = 0) -> dict[str, di
         compile_seconds = time.perf_counter() - start
         if not figures:  # every tensor of the chain, as HBM holds it after the stages
             values = {**inputs, **spec.golden(inputs, sizes, compiled.target, hbm_format)}
-        read = call.read_and_written[0]
+        read = tensor_access(call.kernel_op).reads
         kernel_inputs = {
             arg: bound if isinstance(bound, float)
             else values[bound].reshape(call.argument_shapes[arg])
@@ -55,10 +63,10 @@ def alone(spec: ChainSpec, hbm_format: HbmFormat, seed: int = 0) -> dict[str, di
     return figures
 
 
-def measure(spec: ChainSpec, hbm_format: HbmFormat) -> tuple[RunReport, dict]:
-    report = run_library_chain(spec, hbm_format=hbm_format, stages=True)
+def measure(spec: ChainSpec, overrides: dict, hbm_format: HbmFormat) -> tuple[RunReport, dict]:
+    report = run_library_chain(spec, overrides, hbm_format=hbm_format, stages=True)
     row = report.to_json()
-    separate = alone(spec, hbm_format)
+    separate = alone(spec, overrides, hbm_format)
     for stage in row["stages"]:
         stage["alone_cycles"] = separate[stage["name"]]["cycles"]
         stage["alone_compile_seconds"] = separate[stage["name"]]["compile_seconds"]
@@ -84,13 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--chain", action="append", help="only this chain (repeatable)")
     p.add_argument("--hbm-format", choices=("mxfp8", "fp32"), default="mxfp8")
+    p.add_argument("--quick", action="store_true", help="each chain at its smallest sizes")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = p.parse_args(argv)
     chains = all_chains()
     if unknown := sorted(set(args.chain or ()) - set(chains)):
         p.error(f"unknown chain {', '.join(unknown)} (chains: {', '.join(chains)})")
     measured = [
-        measure(spec, args.hbm_format)
+        measure(spec, QUICK_SIZES.get(name, {}) if args.quick else {}, args.hbm_format)
         for name, spec in chains.items()
         if not args.chain or name in args.chain
     ]

@@ -1,6 +1,6 @@
 """The kernel library against its roofline and against the published compiler.
 
-    python benchmarks/kernels.py [--kernel NAME ...] [--defaults-only]
+    python benchmarks/kernels.py [--kernel NAME ...] [--defaults-only] [--quick]
                                  [--hbm-format mxfp8|fp32] [--json]
 
 For every kernel of `plena_mlir.kernels` (or those named with `--kernel`), at its default
@@ -46,6 +46,9 @@ PUBLISHED_M_MM = {"linear_no_transpose": 8_192, "flash_attention": 8_192}
 #: Simulated cycles of the published programs at the default sizes (flash_attention: "roughly
 #: one million", of which its 8,192 M_MM are 524,288).
 PUBLISHED_CYCLES = {"flash_attention": 1_000_000}
+
+#: The kernels of `--quick` (what the test suite runs so the script cannot rot).
+QUICK = ("softmax", "linear")
 
 #: (name, format, width) of each table column; a negative width left-aligns.
 COLUMNS = (
@@ -125,9 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kernel", action="append", help="only this kernel (repeatable)")
     p.add_argument("--defaults-only", action="store_true", help="skip the test_sizes")
     p.add_argument("--hbm-format", choices=("mxfp8", "fp32"), default="mxfp8")
+    p.add_argument("--quick", action="store_true", help=f"{', '.join(QUICK)} at the defaults")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = p.parse_args(argv)
     kernels = all_kernels()
+    if args.quick:
+        args.kernel, args.defaults_only = list(QUICK), True
     if unknown := sorted(set(args.kernel or ()) - set(kernels)):
         p.error(f"unknown kernel {', '.join(unknown)} (kernels: {', '.join(kernels)})")
     rows = [

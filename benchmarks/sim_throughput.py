@@ -1,6 +1,6 @@
 """Simulator throughput: simulated instructions per second on three loop-heavy programs.
 
-    python benchmarks/sim_throughput.py [--repeat N] [--scale F]
+    python benchmarks/sim_throughput.py [--repeat N] [--scale F] [--quick]
 
 Workloads (plena-tvm target, each a hardware loop around a short body):
 
@@ -9,7 +9,8 @@ Workloads (plena-tvm target, each a hardware loop around a short body):
 * gemm:   two M_MM per output block, M_MM_WO, column steps across a tile.
 
 Each program runs `--repeat` times on a fresh `Simulator`; the table reports the median wall
-time of `Simulator.run` (decode included) and simulated instructions per second.
+time of `Simulator.run` (decode included) and simulated instructions per second.  `--quick`
+is one run at 1/20 of the loop counts (what the test suite runs so the script cannot rot).
 """
 
 from __future__ import annotations
@@ -95,7 +96,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per workload (median)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the loop counts")
+    parser.add_argument("--quick", action="store_true", help="one run at 1/20 of the counts")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repeat, args.scale = 1, 0.05
     if args.repeat < 1 or args.scale <= 0:
         parser.error("--repeat must be at least 1 and --scale positive")
     print(f"{'workload':<8} {'instructions':>13} {'cycles':>12} {'median s':>9} {'instr/s':>12}")
