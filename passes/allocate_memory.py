@@ -13,7 +13,7 @@ For every `tile.kernel` of the module (each allocated on its own, from the same 
   its first use, takes the lowest free place not used by a buffer live at the same time.
 - every `lane.alloc` gets an `address` the same way, as a `tile.alloc` of its physical
   buffer (`LaneBufferType.physical`); a broadcast `lane.copy` into a col_pack buffer gets
-  FPRAM staging live at that op only, `{fpram_scratch = N : i64}` on the op (lane_copy.py).
+  FPRAM staging live at that op only, `{fpram_scratch = N : i64}` on the op (lowering/lane/copy.py).
 - the f32 scalar arguments get one FPRAM entry each, live over the whole kernel, recorded as
   `fpram_arguments = {eps = 32 : i64}` on the kernel: the host writes them there.
 - the HBM tensor arguments are placed back to back from byte 0 in argument order with their

@@ -14,9 +14,10 @@ kernel's interface stays on the module for the host:
                     fpram_arguments = {eps = 32}}
 
 and the constant pool (`plena.fpram_pool`) gains the seeds the reductions need (-inf, 0.0).
-How each op lowers: `plena_mlir/lowering/` (kernel.py, dma.py, onchip_copy.py, vector.py,
-scalar.py, gemm.py; lane ops: lane_copy.py, lane_vector.py, lane_scalar.py,
-lane_matrix.py, which run the tile lowerings on physical buffers).  `lane.for_lanes` is
+How each op lowers: `plena_mlir/lowering/` (kernel.py; tile ops: tile/dma.py,
+tile/onchip_copy.py, tile/vector.py, tile/scalar.py, tile/gemm.py; lane ops: lane/copy.py,
+lane/vector.py, lane/scalar.py, lane/matrix.py, which run the tile lowerings on physical
+buffers).  `lane.for_lanes` is
 unrolled: a per-lane op is lowered once per lane with the lane a static int, so its
 V_MASK (1 << l, C_SET_V_MASK_REG before the masked instructions) and its lane address
 offsets are constants.  A kernel that still has a lane axis is an error ("run

@@ -1,8 +1,8 @@
 """Rewrite each `tile` op of a lane kernel into its `lane` op.
 
-Runs after the layouts are decided (`lane_layouts`) and the per-lane ops are grouped into
-lane loops (`lane_grouping`): a per-lane op takes the index of its enclosing `lane.for_lanes`
-as its lane.  The mapping (`lane_classes` says which are per-lane):
+Runs after the layouts are decided (`packing`) and the per-lane ops are grouped into
+lane loops (`grouping`): a per-lane op takes the index of its enclosing `lane.for_lanes`
+as its lane.  The mapping (`op_classes` says which are per-lane):
 
     tile.alloc                      lane.alloc of the decided type
     tile.copy                       lane.copy: HBM with the head index -> `lanes` dimension;

@@ -6,12 +6,12 @@ program instance of lane IR (docs/dialects/lane.md):
 
 1. the grid axis `%h = H lane` becomes `%h = H/L`, the lane group g (an error when H is not a
    multiple of L), and the head index in the body becomes the group's first head g*L, so
-   every head offset of an HBM copy (`%h`, `%h + c`, `%h % c`; `lane_heads`) becomes the
+   every head offset of an HBM copy (`%h`, `%h + c`, `%h % c`; `heads`) becomes the
    first head of a `lanes` copy;
-2. every buffer gets its lane layout (`lane_layouts`, one analysis);
-3. out-of-place masked per-lane vector-scalar ops are made in place (`lane_in_place`);
-4. consecutive per-lane ops are grouped into one `lane.for_lanes` each (`lane_grouping`);
-5. every tile op becomes its lane op (`lane_conversion`): no tile op remains in the body.
+2. every buffer gets its lane layout (`packing`, one analysis);
+3. out-of-place masked per-lane vector-scalar ops are made in place (`in_place`);
+4. consecutive per-lane ops are grouped into one `lane.for_lanes` each (`grouping`);
+5. every tile op becomes its lane op (`conversion`): no tile op remains in the body.
 """
 
 from __future__ import annotations

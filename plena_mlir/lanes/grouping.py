@@ -1,6 +1,6 @@
 """Group the per-lane ops of a lane kernel into `lane.for_lanes` loops, still on `tile` ops.
 
-In every block, each maximal run of consecutive per-lane ops (`lane_classes`; an `scf.for`
+In every block, each maximal run of consecutive per-lane ops (`op_classes`; an `scf.for`
 holding only per-lane ops counts as one) and the neutral index math between them becomes ONE
 loop over the lanes, not one loop per op:
 
@@ -10,7 +10,7 @@ loop over the lanes, not one loop per op:
 Multi-lane ops never enter a loop (they end the run); a mixed `scf.for` ends the run and gets
 its own loops inside its body.  Neutral ops at the ends of a run stay outside, and one inside
 whose result is used after the loop is placed before it (index math is pure).  A copy of the
-in-place legalisation (`lane_in_place`) that touches no buffer the run so far reads or writes
+in-place legalisation (`in_place`) that touches no buffer the run so far reads or writes
 moves above the run instead of ending it.
 """
 

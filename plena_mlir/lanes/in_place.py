@@ -13,7 +13,7 @@ into a whole-tile copy and the in-place op:
     tile.mul_scalar %dst, %dst, %s
 
 which means the same for every head.  The copies are returned so the grouping
-(`lane_grouping`) can hoist each above the per-lane ops before it in its lane loop when that
+(`grouping`) can hoist each above the per-lane ops before it in its lane loop when that
 keeps the meaning (they touch neither buffer), instead of splitting the loop.
 """
 

@@ -1,8 +1,8 @@
 """Which lane op each `tile` op of a lane kernel becomes: multi-lane or per-lane.
 
-Decided from the op and the lane layouts of its operands (`lane_layouts`), before any op is
-rewritten, so the grouping into lane loops (`lane_grouping`) and the rewrite
-(`lane_conversion`) agree:
+Decided from the op and the lane layouts of its operands (`packing`), before any op is
+rewritten, so the grouping into lane loops (`grouping`) and the rewrite
+(`conversion`) agree:
 
     tile.alloc / copy / fill, element-wise vector ops        multi-lane
     tile.*_scalar with an f32 or flat FPRAM scalar           multi-lane (lane.*_scalar)

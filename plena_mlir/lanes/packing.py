@@ -2,7 +2,7 @@
 
 A buffer is *lane-dependent* (it holds one value per head, so L lanes after expansion) when
 
-1. a copy moves it from or to HBM through the head index (`lane_heads.head_copies`);
+1. a copy moves it from or to HBM through the head index (`heads.head_copies`);
 2. an FPRAM scalar op or a row reduction writes it: those are per-lane ops, and a per-lane
    op writes one lane of a lane-laid buffer (there is no multi-lane FPRAM op);
 3. an op writes it reading a lane-dependent buffer (data flow, to a fixpoint);
@@ -21,7 +21,7 @@ Its layout follows from where it lives and its width (what the instructions need
 A lane-dependent buffer of another width (or an MRAM one of MLEN columns) cannot be packed:
 an error naming the buffer, why it is lane-dependent and the widths a lane can have.  Whether
 the ops agree with the layouts is checked where each op is converted
-(`lane_conversion`), with both buffers and their reasons in the message; nothing later
+(`conversion`), with both buffers and their reasons in the message; nothing later
 re-decides a layout.
 """
 

@@ -13,8 +13,9 @@
                                   positive constant, x non-negative by `IndexRanges`
     f32 values                ->  their FPRAM entry: a constant's slot in the module's constant
                                   pool, a scalar argument's entry in `fpram_arguments`
-    tile and lane ops         ->  the `lower_op` the pass passes in (tile: `dma.py`,
-                                  `vector.py`, `scalar.py`, `gemm.py`; lane: `lane_*.py`)
+    tile and lane ops         ->  the `lower_op` the pass passes in (tile: `tile/dma.py`,
+                                  `tile/vector.py`, `tile/scalar.py`, `tile/gemm.py`; lane:
+                                  `lane/*.py`)
 
 The op lowerings walk `Buffer`s: a physical buffer (or a lane's part of one) as its
 `!tile.buffer` type and base address, so a tile op and a lane op on the same physical data

@@ -19,7 +19,7 @@ read last, so only that HBM row is written and it ends up holding the row
 tiles with one H_PREFETCH_M each.
 
 `HbmRegion`, `hbm_vram` and `hbm_mram` work on `Buffer`s and are shared with `lane.copy`
-(lane_copy.py): a col_pack buffer is one region of L adjacent heads, a row_stack slab one
+(lowering/lane/copy.py): a col_pack buffer is one region of L adjacent heads, a row_stack slab one
 region per lane.
 """
 

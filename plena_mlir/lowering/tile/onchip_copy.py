@@ -19,7 +19,7 @@ A VRAM row instruction writes all VLEN lanes: a region narrower than its column 
 end at its buffer's last column (the extra lanes are padding), and an FPRAM destination needs
 whole rows (cols a multiple of VLEN); anything else is a DiagnosticException naming the op.
 The moves work on `Buffer`s and regions of them (`copy_buffers`, `VramRegion`), shared with
-`lane.copy` (lane_copy.py).
+`lane.copy` (lowering/lane/copy.py).
 """
 
 from __future__ import annotations
