@@ -26,7 +26,7 @@ region per lane.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import DiagnosticException
@@ -50,6 +50,7 @@ from plena_mlir.ir.addresses import (
 )
 from plena_mlir.lowering.kernel import Buffer, KernelLowering, buffer_type
 from plena_mlir.lowering.tile.onchip_copy import lower_onchip_copy, staging_address
+from plena_mlir.target import Target
 
 
 def _fail(reason: str, name: str = "tile.copy") -> DiagnosticException:
@@ -197,42 +198,13 @@ def hbm_vram(
     target, emitter = lowering.target, lowering.emitter
     layout = buffer_layout(buffer.typ, target)
     assert isinstance(layout, VramLayout)
-    rows, cols = hbm.rows, hbm.cols
-    group = target.hbm_v_prefetch_rows if load else target.hbm_v_writeback_rows
-    blocks = -(-cols // target.vlen)
-    if not load and cols % target.vlen:
-        raise _fail(
-            f"a store writes whole rows of VLEN = {target.vlen} elements; {cols} columns "
-            "would overwrite the HBM that follows",
-            hbm.name,
-        )
-    groups, leftover = divmod(rows, group)
-    if load and leftover and groups:
-        raise _fail(
-            f"loads of {rows} rows are not supported: the DMA moves {group} rows at a time "
-            f"(use a multiple of {group}, or fewer than {group} rows)",
-            hbm.name,
-        )
+    group, groups, leftover = _row_groups(hbm, target, load)
+    blocks = -(-hbm.cols // target.vlen)
     vram = buffer.address + offset
     block_step = layout.padded_rows * target.vlen
     partial = load and leftover != 0
-    staging = staging_address(lowering, group)
-    dma = H_PrefetchVOp if load else H_StoreVOp
-
-    def transfer(addresses: list[SSAValue]) -> None:
-        dst_row, hbm_offset = addresses
-        sram = staging_reg if staging_reg is not None else dst_row
-        emitter.emit(dma(sram, hbm_offset, areg, rstride=1, precision=0))
-        if partial:
-            f0 = _f0(lowering)
-            emitter.strided_loop(
-                rows,
-                [dst_row, staging_reg],
-                [target.vlen, target.vlen],
-                lambda rs: emitter.emit(V_AddVfOp(rs[0], rs[1], f0, rmask=0)),
-            )
-
-    staging_reg = emitter.const(staging) if partial else None
+    staging = emitter.const(staging_address(lowering, group)) if partial else None
+    transfer = _group_transfer(lowering, load, areg, staging, hbm.rows)
     whole = groups + (1 if partial else 0)
     if whole:
         emitter.strided_loop(
@@ -246,6 +218,51 @@ def hbm_vram(
         rest = [vram + first * target.vlen + r * target.vlen for r in range(leftover)]
         hbm_rest = emitter.add_const(hbm_start, first * hbm.stride)
         _store_single_rows(lowering, hbm, rest, hbm_rest, areg, blocks, block_step)
+
+
+def _row_groups(hbm: HbmRegion, target: Target, load: bool) -> tuple[int, int, int]:
+    """(rows one DMA moves, whole groups, rows left over) of a transfer of hbm's rows; a
+    store must cover whole VLEN rows, a load of more than one group whole groups."""
+    group = target.hbm_v_prefetch_rows if load else target.hbm_v_writeback_rows
+    if not load and hbm.cols % target.vlen:
+        raise _fail(
+            f"a store writes whole rows of VLEN = {target.vlen} elements; {hbm.cols} columns "
+            "would overwrite the HBM that follows",
+            hbm.name,
+        )
+    groups, leftover = divmod(hbm.rows, group)
+    if load and leftover and groups:
+        raise _fail(
+            f"loads of {hbm.rows} rows are not supported: the DMA moves {group} rows at a time "
+            f"(use a multiple of {group}, or fewer than {group} rows)",
+            hbm.name,
+        )
+    return group, groups, leftover
+
+
+def _group_transfer(
+    lowering: KernelLowering, load: bool, areg: SSAValue, staging: SSAValue | None, rows: int
+) -> Callable[[list[SSAValue]], None]:
+    """The DMA of one row group and column block, given (VRAM row, HBM offset): straight to
+    or from the buffer, or for a partial load (`staging` given) into the staging rows, whose
+    first `rows` rows are then copied to the buffer (V_ADD_VF with f0 = 0)."""
+    target, emitter = lowering.target, lowering.emitter
+    dma = H_PrefetchVOp if load else H_StoreVOp
+
+    def transfer(addresses: list[SSAValue]) -> None:
+        dst_row, hbm_offset = addresses
+        sram = staging if staging is not None else dst_row
+        emitter.emit(dma(sram, hbm_offset, areg, rstride=1, precision=0))
+        if staging is not None:
+            f0 = _f0(lowering)
+            emitter.strided_loop(
+                rows,
+                [dst_row, staging],
+                [target.vlen, target.vlen],
+                lambda rs: emitter.emit(V_AddVfOp(rs[0], rs[1], f0, rmask=0)),
+            )
+
+    return transfer
 
 
 def _store_single_rows(
