@@ -32,6 +32,7 @@ from plena_mlir.driver.run import run_kernel
 from plena_mlir.linking.kernel_access import tensor_access
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.pipeline import compile_kernel
+from plena_mlir.target import DEFAULT_TARGET
 
 #: Per chain, the sizes of `--quick`: the smallest that still tile every stage.
 QUICK_SIZES = {"ssb": {"tokens": 64, "heads": 4, "mlp": 128}}
@@ -43,7 +44,7 @@ def alone(
     """Per stage: its kernel compiled on its own (seconds) and run on the golden's inputs to
     the stage (cycles)."""
     sizes = spec.resolve(overrides)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(seed))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(seed), DEFAULT_TARGET)
     figures = {}
     for call in spec.stages(sizes):
         start = time.perf_counter()

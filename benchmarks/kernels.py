@@ -73,7 +73,7 @@ COLUMNS = (
 
 def measure(spec: KernelSpec, overrides: dict, hbm_format: str) -> dict:
     """One row: the kernel at the default sizes with `overrides`."""
-    sizes = {**spec.sizes, **overrides}
+    sizes = {**spec.default_sizes(), **overrides}
     row: dict = {"kernel": spec.name, "sizes": sizes}
     try:
         report = run_library_kernel(spec, overrides, hbm_format=hbm_format)
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         measure(spec, dict(overrides), args.hbm_format)
         for name, spec in kernels.items()
         if not args.kernel or name in args.kernel
-        for overrides in ({}, *(() if args.defaults_only else spec.test_sizes))
+        for overrides in ({}, *(() if args.defaults_only else spec.sizes_to_test()))
     ]
     sys.stdout.write(json.dumps(rows, indent=2) + "\n" if args.json else format_table(rows))
     return 0 if all(row.get("check") == "pass" for row in rows) else 1

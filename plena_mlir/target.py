@@ -93,6 +93,8 @@ class Target:
     """
 
     name: str = "plena-tvm"
+    source: str = field(default="", compare=False, repr=False)
+    """Where the target was read from: a settings file's path ("" for a preset: its name)."""
     # geometry
     mlen: int = 64
     vlen: int = 64
@@ -182,6 +184,12 @@ class Target:
         object.__setattr__(self, "opcodes", MappingProxyType(dict(self.opcodes)))
 
     # derived quantities -------------------------------------------------------------------
+    @property
+    def spec(self) -> str:
+        """What `get_target` resolves to this target, overrides aside: a preset's name or the
+        settings file's path."""
+        return self.source or self.name
+
     @property
     def lanes(self) -> int:
         """Heads packed side by side in one MLEN-wide row (L = MLEN / HLEN)."""
@@ -303,7 +311,7 @@ def load_settings_toml(path: Path, table: str = "BEHAVIOR", base: Target = PLENA
         return tbl[key]
 
     config = need(section, "CONFIG", "")
-    values: dict[str, Any] = {"name": path.stem}
+    values: dict[str, Any] = {"name": path.stem, "source": str(path)}
     for key, attr in _CONFIG_FIELDS.items():
         entry = need(config, key, "CONFIG")
         value = entry.get("value") if isinstance(entry, dict) else None

@@ -62,8 +62,10 @@ from plena_mlir.driver.bad_input import BadInput, checked
 from plena_mlir.driver.chain_check import run_library_chain
 from plena_mlir.driver.kernel_check import run_library_kernel, run_mlir_file
 from plena_mlir.driver.report import RunReport, format_size, format_sizes
+from plena_mlir.driver.run_options import resolve_target
 from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.spec import KernelSpec
+from plena_mlir.target import DEFAULT_TARGET, Target
 
 PROG = "plena-run"
 
@@ -74,7 +76,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _arguments(
-    spec: KernelSpec | ChainSpec | None, add_help: bool = True
+    spec: KernelSpec | ChainSpec | None, machine: Target = DEFAULT_TARGET, add_help: bool = True
 ) -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
@@ -98,8 +100,8 @@ def _arguments(
     p.add_argument("--emit-asm", type=Path, metavar="FILE", help="write the program's assembly")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     if spec is not None:
-        sizes = p.add_argument_group(f"sizes of {spec.name}")
-        for name, default in spec.sizes.items():
+        sizes = p.add_argument_group(f"sizes of {spec.name} on {machine.name}")
+        for name, default in spec.default_sizes(machine).items():
             spellings = dict.fromkeys([f"--{name.replace('_', '-')}", f"--{name}"])
             try:
                 sizes.add_argument(*spellings, dest=f"size:{name}", metavar="VALUE",
@@ -113,11 +115,16 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     """Parse `argv`, with `--NAME` options for the sizes of the kernel it names."""
     known, _ = _arguments(None, add_help=False).parse_known_args(argv)
     spec = _library().get(known.kernel) if known.kernel else None
-    return _arguments(spec).parse_args(argv)
+    if spec is None:
+        return _arguments(None).parse_args(argv)
+    return _arguments(spec, resolve_target(known.target)).parse_args(argv)
 
 
-def _size_overrides(spec: KernelSpec | ChainSpec, args: argparse.Namespace) -> dict[str, int]:
-    """The sizes given with --size and --NAME, converted to the type of their default."""
+def _size_overrides(
+    spec: KernelSpec | ChainSpec, args: argparse.Namespace, machine: Target
+) -> dict[str, int]:
+    """The sizes given with --size and --NAME, converted to the type of their default on
+    `machine`."""
     given = [item.partition("=")[::2] for item in args.size]
     for item in args.size:
         if "=" not in item:
@@ -125,11 +132,12 @@ def _size_overrides(spec: KernelSpec | ChainSpec, args: argparse.Namespace) -> d
     given += [(key.removeprefix("size:"), value) for key, value in vars(args).items()
               if key.startswith("size:") and value is not None]
     overrides: dict[str, int] = {}
+    defaults = spec.default_sizes(machine)
     for raw_name, text in given:
         name = raw_name.replace("-", "_")
-        default = spec.sizes.get(name)
+        default = defaults.get(name)
         overrides[name] = text if default is None else _size_value(name, text, default)
-    spec.resolve(overrides)  # KernelSizeError naming every unknown size and the known ones
+    spec.resolve(overrides, machine)  # KernelSizeError naming every unknown and known size
     return overrides
 
 
@@ -164,11 +172,13 @@ def _scalar_values(items: Sequence[str]) -> dict[str, float]:
     return values
 
 
-def format_kernel_list(kernels: Mapping[str, KernelSpec | ChainSpec]) -> str:
-    """Two lines per kernel (or chain): name and default sizes, summary."""
+def format_kernel_list(
+    kernels: Mapping[str, KernelSpec | ChainSpec], machine: Target = DEFAULT_TARGET
+) -> str:
+    """Two lines per kernel (or chain): name and default sizes on `machine`, summary."""
     width = max((len(name) for name in kernels), default=0)
     return "".join(
-        f"{name:<{width}}  {format_sizes(spec.sizes)}"
+        f"{name:<{width}}  {format_sizes(spec.default_sizes(machine))}"
         f"\n{'':<{width}}  {spec.summary}\n"
         for name, spec in kernels.items()
     )
@@ -176,22 +186,26 @@ def format_kernel_list(kernels: Mapping[str, KernelSpec | ChainSpec]) -> str:
 
 def _list(args: argparse.Namespace) -> None:
     kernels, chains = all_kernels(), all_chains()
+    machine = resolve_target(args.target)
     if args.json:
         listing = [
-            {"name": s.name, "kind": "kernel", "summary": s.summary, "sizes": dict(s.sizes),
-             "test_sizes": [dict(t) for t in s.test_sizes]}
+            {"name": s.name, "kind": "kernel", "summary": s.summary,
+             "sizes": s.default_sizes(machine),
+             "test_sizes": [dict(t) for t in s.sizes_to_test(machine)]}
             for s in kernels.values()
         ] + [
-            {"name": s.name, "kind": "chain", "summary": s.summary, "sizes": dict(s.sizes),
+            {"name": s.name, "kind": "chain", "summary": s.summary,
+             "sizes": s.default_sizes(machine),
              "stages": [
                  {"name": c.stage, "kernel": c.kernel, "writes": list(c.writes)}
-                 for c in s.stages(s.sizes)
+                 for c in s.stages(s.default_sizes(machine), machine)
              ]}
             for s in chains.values()
         ]
         sys.stdout.write(json.dumps(listing, indent=2) + "\n")
     else:
-        sys.stdout.write(format_kernel_list(kernels) + "\nchains:\n" + format_kernel_list(chains))
+        sys.stdout.write(format_kernel_list(kernels, machine) + "\nchains:\n"
+                         + format_kernel_list(chains, machine))
 
 
 def _library() -> dict[str, KernelSpec | ChainSpec]:
@@ -218,7 +232,7 @@ def run(args: argparse.Namespace) -> RunReport:
     if spec is None:
         raise BadInput(f"unknown kernel '{args.kernel}' (kernels: {', '.join(all_kernels())}; "
                        f"chains: {', '.join(all_chains())}; a kernel file must end in .mlir)")
-    overrides = checked(lambda: _size_overrides(spec, args), "")
+    overrides = checked(lambda: _size_overrides(spec, args, resolve_target(args.target)), "")
     if isinstance(spec, ChainSpec):
         return run_library_chain(spec, overrides, stages=args.stages, **options)
     if args.stages:

@@ -13,7 +13,7 @@ Types: `!plena.gp`, `!plena.fp`, `!plena.areg` (registers.py); attribute `#plena
 (attrs.py), read through `target_of(op)`.
 """
 
-from plena_mlir.dialects.plena.attrs import TARGET_ATTR_NAME, TargetAttr, target_of
+from plena_mlir.dialects.plena.attrs import TARGET_ATTR_NAME, TargetAttr, target_attr, target_of
 from plena_mlir.dialects.plena.base import PlenaInstruction, Role
 from plena_mlir.dialects.plena.control_ops import CONTROL_OPS
 from plena_mlir.dialects.plena.hbm_ops import HBM_OPS
@@ -69,6 +69,7 @@ __all__ = [
     "Registers",
     "Role",
     "TargetAttr",
+    "target_attr",
     "YieldOp",
     "target_of",
 ]

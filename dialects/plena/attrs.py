@@ -131,3 +131,34 @@ def target_of(op: Operation) -> Target:
             return attr.target
         current = current.parent_op()
     return DEFAULT_TARGET
+
+
+def target_attr(target: Target | TargetAttr | str) -> TargetAttr:
+    """The attribute recording `target`: a preset name or settings file (a string), a Target
+    (its `spec`, with every scalar field that differs from what the spec resolves to as an
+    override), or an attribute as it is.  TargetError for a Target whose tables (latencies,
+    opcodes) differ from its spec's: an attribute cannot record them."""
+    if isinstance(target, TargetAttr):
+        return target
+    if isinstance(target, str):
+        return TargetAttr(target)
+    base = get_target(target.spec)
+    overrides: dict[str, Attribute] = {}
+    for field in dataclasses.fields(target):
+        value = getattr(target, field.name)
+        if field.name in ("name", "source") or value == getattr(base, field.name):
+            continue
+        if isinstance(value, bool):
+            overrides[field.name] = IntegerAttr(int(value), 1)
+        elif isinstance(value, int):
+            overrides[field.name] = IntegerAttr(value, 64)
+        elif isinstance(value, float):
+            overrides[field.name] = FloatAttr(value, 64)
+        elif isinstance(value, str):
+            overrides[field.name] = StringAttr(value)
+        else:
+            raise TargetError(
+                f"target '{target.name}': its {field.name} differs from {target.spec}'s and "
+                "cannot be recorded as a #plena.target override"
+            )
+    return TargetAttr(target.spec, overrides)

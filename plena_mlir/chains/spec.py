@@ -9,7 +9,7 @@ the same bytes relabelled, as the same-element-count reshape is byte-identical i
 
 From the plan, `ChainSpec` derives the two things that must agree:
 
-- `build(sizes)`: the chain module, written with `ChainBuilder` (the callee kernels and one
+- `build(sizes, target)`: the chain module, written with `ChainBuilder` (the callee kernels and one
   `tile.chain` calling them in order);
 - `golden(inputs, sizes, target, hbm_format)`: every tensor each stage writes, composed from
   the kernels' own goldens.  The hand-off rule: a stage's golden output is the value its
@@ -20,11 +20,11 @@ From the plan, `ChainSpec` derives the two things that must agree:
   hand-off is quantised exactly once, as in the chain.
 
     spec = all_chains()["ssb"]
-    sizes = spec.resolve({})
-    module = spec.build(sizes)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(0))
+    sizes = spec.resolve({}, target)
+    module = spec.build(sizes, target)
+    inputs = spec.make_inputs(sizes, np.random.default_rng(0), target)
     expected = spec.golden(inputs, sizes, target, "mxfp8")   # {tensor name: array}
-    for stage in spec.stages(sizes): stage.name, stage.kernel, stage.writes
+    for stage in spec.stages(sizes, target): stage.name, stage.kernel, stage.writes
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.spec import Inputs, KernelSizeError, Sizes, resolve_sizes
 from plena_mlir.linking.kernel_access import tensor_access
 from plena_mlir.numerics.hbm_format import HbmFormat
-from plena_mlir.target import Target
+from plena_mlir.target import DEFAULT_TARGET, Target
 
 Shape = tuple[int, ...]
 
@@ -56,15 +56,16 @@ class Call:
     kernel: str
     sizes: Sizes
     args: Mapping[str, str | float]
+    target: Target = DEFAULT_TARGET
 
     @cached_property
     def kernel_sizes(self) -> dict[str, int]:
-        return all_kernels()[self.kernel].resolve(self.sizes)
+        return all_kernels()[self.kernel].resolve(self.sizes, self.target)
 
     @cached_property
     def module(self) -> ModuleOp:
         """The kernel's tile IR at its sizes (a module holding the one tile.kernel)."""
-        return all_kernels()[self.kernel].build(self.kernel_sizes)
+        return all_kernels()[self.kernel].build(self.kernel_sizes, self.target)
 
     @cached_property
     def kernel_op(self) -> KernelOp:
@@ -106,21 +107,30 @@ class ChainSpec:
     name: str
     summary: str
     """One line: what the chain computes."""
-    sizes: Sizes
-    """The default sizes, every parameter `plan` takes."""
+    sizes: Sizes | Callable[[Target], Sizes]
+    """The default sizes, every parameter `plan` takes: fixed, or a function of the target."""
     plan: Callable[..., ChainPlan]
-    """`plan(**sizes)`: the chain's tensors and stages (ValueError for impossible sizes)."""
-    make_inputs: Callable[[Sizes, np.random.Generator], dict[str, np.ndarray]]
+    """`plan(**sizes, target=target)`: the chain's tensors and stages (each call made for the
+    target; ValueError for impossible sizes)."""
+    make_inputs: Callable[[Sizes, np.random.Generator, Target], dict[str, np.ndarray]]
     """Seeded values of every input tensor argument."""
 
-    def resolve(self, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
-        """The default sizes with `overrides` applied; KernelSizeError for unknown names."""
-        return resolve_sizes(self.name, self.sizes, overrides)
+    def default_sizes(self, target: Target = DEFAULT_TARGET) -> dict[str, int]:
+        """The default sizes on `target`."""
+        return dict(self.sizes(target) if callable(self.sizes) else self.sizes)
 
-    def planned(self, sizes: Sizes) -> ChainPlan:
-        """The plan at `sizes` (KernelSizeError when the chain or a kernel cannot have them)."""
+    def resolve(
+        self, overrides: Mapping[str, int] | None = None, target: Target = DEFAULT_TARGET
+    ) -> dict[str, int]:
+        """The default sizes on `target` with `overrides` applied; KernelSizeError for
+        unknown names."""
+        return resolve_sizes(self.name, self.default_sizes(target), overrides)
+
+    def planned(self, sizes: Sizes, target: Target = DEFAULT_TARGET) -> ChainPlan:
+        """The plan at `sizes` on `target` (KernelSizeError when the chain or a kernel cannot
+        have them)."""
         try:
-            plan = self.plan(**sizes)
+            plan = self.plan(**sizes, target=target)
         except ValueError as error:
             raise KernelSizeError(str(error)) from None
         for call in plan.calls:
@@ -130,15 +140,15 @@ class ChainSpec:
                 raise KernelSizeError(f"{self.name}, stage {call.stage}: {error}") from None
         return plan
 
-    def stages(self, sizes: Sizes) -> tuple[Call, ...]:
+    def stages(self, sizes: Sizes, target: Target = DEFAULT_TARGET) -> tuple[Call, ...]:
         """The stages in order (`.stage`, `.kernel`, `.writes`, `.module`)."""
-        return self.planned(sizes).calls
+        return self.planned(sizes, target).calls
 
-    def build(self, sizes: Sizes) -> ModuleOp:
-        """The chain module: the callee kernels and the `tile.chain` (ChainBuilder), for the
-        default target (the kernels' builders are)."""
-        plan = self.planned(sizes)
-        cb = ChainBuilder(self.name)
+    def build(self, sizes: Sizes, target: Target = DEFAULT_TARGET) -> ModuleOp:
+        """The chain module for `target`: the callee kernels and the `tile.chain`
+        (ChainBuilder)."""
+        plan = self.planned(sizes, target)
+        cb = ChainBuilder(self.name, target)
         tensors = {name: cb.tensor(name, shape) for name, shape in plan.arguments.items()}
         tensors |= {name: cb.intermediate(name, shape) for name, shape in
                     plan.intermediates.items()}
@@ -164,7 +174,7 @@ class ChainSpec:
     ) -> dict[str, np.ndarray]:
         """Every tensor a stage writes, by name (intermediates and outputs, in stage order),
         as HBM holds it after the chain: the kernels' goldens composed (module docstring)."""
-        plan = self.planned(sizes)
+        plan = self.planned(sizes, target)
         spec_of = all_kernels()
         values: dict[str, np.ndarray] = {k: np.asarray(v) for k, v in inputs.items()}
         written: dict[str, np.ndarray] = {}

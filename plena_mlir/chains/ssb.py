@@ -21,22 +21,29 @@ kernel: MX-packed tensors cannot be concatenated by aliasing.  Defaults: 128 tok
 of 16 (hidden 128), mlp 256.
 """
 
+import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
 
 from plena_mlir.chains.spec import Call, ChainPlan, ChainSpec
 from plena_mlir.kernels import rope
-from plena_mlir.kernels.flash_attention import HLEN, MLEN
+from plena_mlir.target import DEFAULT_TARGET, Target
 
 EPS = 1e-6  # layernorm's and the QK-norms' epsilon
 
 
-def plan(tokens: int = 128, heads: int = 8, head_dim: int = 16, mlp: int = 256) -> ChainPlan:
-    if head_dim != HLEN:
-        raise ValueError(f"ssb: head_dim ({head_dim}) must be {HLEN}, flash_attention's")
-    if tokens % MLEN or tokens <= 0:
-        raise ValueError(f"ssb: tokens ({tokens}) must be a positive multiple of {MLEN}")
+def plan(
+    tokens: int = 128,
+    heads: int = 8,
+    head_dim: int = 16,
+    mlp: int = 256,
+    target: Target = DEFAULT_TARGET,
+) -> ChainPlan:
+    if head_dim != target.hlen:
+        raise ValueError(f"ssb: head_dim ({head_dim}) must be {target.hlen}, flash_attention's")
+    if tokens % target.mlen or tokens <= 0:
+        raise ValueError(f"ssb: tokens ({tokens}) must be a positive multiple of {target.mlen}")
     hidden = heads * head_dim
     width = rope.table_width(head_dim)
     arguments = {
@@ -51,7 +58,7 @@ def plan(tokens: int = 128, heads: int = 8, head_dim: int = 16, mlp: int = 256) 
         "b_mlp": (mlp,),
         "q_norm": (head_dim,),
         "k_norm": (head_dim,),
-        "rope_r": (rope.MLEN, 2 * rope.MLEN),
+        "rope_r": (target.mlen, 2 * target.mlen),
         "rope_cos": (tokens, width),
         "rope_sin": (tokens, width),
         "w2": (hidden, hidden + mlp),
@@ -93,7 +100,8 @@ def plan(tokens: int = 128, heads: int = 8, head_dim: int = 16, mlp: int = 256) 
                {"x": f"{p}n", "r": "rope_r", "cos": "rope_cos", "sin": "rope_sin",
                 "y": f"{p}r"}) for p in "qk"),
         Call("attention", "flash_attention",
-             {"heads": heads, "q_blocks": tokens // MLEN, "kv_blocks": tokens // MLEN},
+             {"heads": heads, "q_blocks": tokens // target.mlen,
+              "kv_blocks": tokens // target.mlen},
              {"Q": "qr", "K": "kr", "V": "v", "O": "attn"}),
         Call("gelu", "gelu", {"rows": tokens, "heads": mlp // head_dim, "head_dim": head_dim,
                               "o_heads": mlp // head_dim},
@@ -105,14 +113,17 @@ def plan(tokens: int = 128, heads: int = 8, head_dim: int = 16, mlp: int = 256) 
         Call("residual_gate", "residual_gate", {**per_head, "o_heads": heads},
              {"x": "x", "r": "proj", "gate": "gate", "y": "out"}),
     )
+    calls = tuple(dataclasses.replace(call, target=target) for call in calls)
     return ChainPlan(arguments, intermediates, calls)
 
 
-def make_inputs(sizes: Mapping[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def make_inputs(
+    sizes: Mapping[str, int], rng: np.random.Generator, target: Target = DEFAULT_TARGET
+) -> dict[str, np.ndarray]:
     """x ~ N(0, 1); gamma, the QK-norm weights ~ N(1, 0.2); betas, biases, the modulation
     and the gate ~ N(0, 0.2..0.5); weights ~ N(0, 1/fan_in) (activations stay of unit size);
     the rope tables for positions 0 .. tokens-1 (`rope.make_inputs`)."""
-    chain = plan(**sizes)
+    chain = plan(**sizes, target=target)
     tokens, head_dim = sizes["tokens"], sizes["head_dim"]
     cos, sin = rope.tables(tokens, head_dim)
     inputs = {"rope_r": rope.rotation(), "rope_cos": cos, "rope_sin": sin}

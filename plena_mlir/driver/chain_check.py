@@ -40,7 +40,7 @@ from plena_mlir.driver.bad_input import BadInput, check_scalars, checked
 from plena_mlir.driver.compare import compare
 from plena_mlir.driver.report import RunReport, StageReport
 from plena_mlir.driver.run import run_chain
-from plena_mlir.driver.run_options import set_target, write_asm
+from plena_mlir.driver.run_options import resolve_target, set_target, write_asm
 from plena_mlir.interp import interpret_chain
 from plena_mlir.linking.chain_reading import Chain, find_chain, kernel_module, read_chain
 from plena_mlir.numerics.hbm_format import HbmFormat
@@ -75,11 +75,11 @@ def run_library_chain(
     if scalars:
         raise BadInput(f"{spec.name} has no scalar argument {', '.join(scalars)} (its f32 "
                        "values are constants of the chain)")
-    sizes = checked(lambda: spec.resolve(overrides), "")
-    calls = checked(lambda: spec.stages(sizes), "")
-    module = checked(lambda: spec.build(sizes), "")
-    set_target(module, target)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(seed))
+    machine = resolve_target(target)
+    sizes = checked(lambda: spec.resolve(overrides, machine), "")
+    calls = checked(lambda: spec.stages(sizes, machine), "")
+    module = checked(lambda: spec.build(sizes, machine), "")
+    inputs = spec.make_inputs(sizes, np.random.default_rng(seed), machine)
     return check_chain(
         module,
         name=spec.name,

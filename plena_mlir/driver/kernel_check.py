@@ -29,7 +29,7 @@ from plena_mlir.driver.chain_check import run_chain_file
 from plena_mlir.driver.compare import Comparison, compare
 from plena_mlir.driver.report import RunReport
 from plena_mlir.driver.run import run_kernel
-from plena_mlir.driver.run_options import set_target, write_asm
+from plena_mlir.driver.run_options import resolve_target, set_target, write_asm
 from plena_mlir.interp import interpret_kernel
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.linking.kernel_access import tensor_access
@@ -50,10 +50,10 @@ def run_library_kernel(
 ) -> RunReport:
     """Build `spec` with the default sizes and `overrides`, compile, simulate and compare
     with its golden.  BadInput for bad input."""
-    sizes = checked(lambda: spec.resolve(overrides), "")
-    module = checked(lambda: spec.build(sizes), "")
-    set_target(module, target)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(seed))
+    machine = resolve_target(target)
+    sizes = checked(lambda: spec.resolve(overrides, machine), "")
+    module = checked(lambda: spec.build(sizes, machine), "")
+    inputs = spec.make_inputs(sizes, np.random.default_rng(seed), machine)
     for name, value in (scalars or {}).items():
         if not isinstance(inputs.get(name), float):
             known = ", ".join(k for k, v in inputs.items() if isinstance(v, float)) or "none"

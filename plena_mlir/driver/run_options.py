@@ -10,6 +10,12 @@ from xdsl.dialects.builtin import ModuleOp
 from plena_mlir.backend.targets import PlenaAsmTarget
 from plena_mlir.dialects.plena import TARGET_ATTR_NAME, TargetAttr
 from plena_mlir.driver.bad_input import BadInput, checked
+from plena_mlir.target import Target, get_target
+
+
+def resolve_target(target: str | None) -> Target:
+    """`--target` (a preset name or a settings file; None: the default target), checked."""
+    return checked(lambda: get_target(target), "--target: ")
 
 
 def set_target(module: ModuleOp, target: str | None) -> None:

@@ -28,7 +28,7 @@ from xdsl.ir import Attribute, Block, BlockArgument, SSAValue
 from xdsl.traits import SymbolOpInterface
 from xdsl.utils.exceptions import VerifyException
 
-from plena_mlir.dialects.plena import TARGET_ATTR_NAME, TargetAttr, target_of
+from plena_mlir.dialects.plena import TARGET_ATTR_NAME, TargetAttr, target_attr, target_of
 from plena_mlir.dialects.tile import (
     CallOp,
     ChainOp,
@@ -38,7 +38,7 @@ from plena_mlir.dialects.tile import (
     ViewOp,
 )
 from plena_mlir.frontend.kernel_builder import ELEMENT_TYPE_OF_NAME
-from plena_mlir.target import DEFAULT_TARGET
+from plena_mlir.target import DEFAULT_TARGET, Target
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,12 @@ class ChainScalar:
 class ChainBuilder:
     """Builds one `tile.chain` and the kernels it calls in a module (`module`, verified)."""
 
-    def __init__(self, name: str, target: str | TargetAttr | None = None):
-        """A chain named `name`; `target` (a preset, a settings file or a TargetAttr, default
-        the default target) is recorded as the module's `plena.target`."""
+    def __init__(self, name: str, target: Target | str | TargetAttr | None = None):
+        """A chain named `name`; `target` (a Target, a preset, a settings file or a
+        TargetAttr, default the default target) is recorded as the module's `plena.target`."""
         self.chain = ChainOp(name, [])
         self._module = ModuleOp([self.chain])
-        if not isinstance(target, TargetAttr):
-            target = TargetAttr(target or DEFAULT_TARGET.name)
-        self._module.attributes[TARGET_ATTR_NAME] = target
+        self._module.attributes[TARGET_ATTR_NAME] = target_attr(target or DEFAULT_TARGET)
         self._block: Block = self.chain.body.block
         self._names: set[str] = set()
         self._stages: set[str] = set()

@@ -51,7 +51,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 
-from plena_mlir.dialects.plena import TARGET_ATTR_NAME, TargetAttr
+from plena_mlir.dialects.plena import TARGET_ATTR_NAME, target_attr
 from plena_mlir.dialects.tile import (
     AddOp,
     AddScalarOp,
@@ -81,6 +81,7 @@ from plena_mlir.dialects.tile import (
     SubScalarOp,
     TensorType,
 )
+from plena_mlir.target import Target
 
 ELEMENT_TYPE_OF_NAME: Mapping[str, Attribute] = {
     "bf16": BFloat16Type(),
@@ -178,14 +179,15 @@ class KernelBuilder:
         name: str,
         grid: Mapping[str, int] | None = None,
         lane: str | None = None,
-        target: str | None = None,
+        target: Target | str | None = None,
     ):
         """A kernel over `grid` (axis name -> size, in order), `lane` naming the lane axis;
-        `target` (a preset or settings file) is recorded as the module's `plena.target`."""
+        `target` (a Target, a preset or a settings file) is recorded as the module's
+        `plena.target`."""
         self.kernel = KernelOp(name, list((grid or {}).items()), [], lane)
         self.module = ModuleOp([self.kernel])
         if target is not None:
-            self.module.attributes[TARGET_ATTR_NAME] = TargetAttr(target)
+            self.module.attributes[TARGET_ATTR_NAME] = target_attr(target)
         self._block: Block = self.kernel.body.block
         self._builder = Builder(InsertPoint.at_end(self._block))
         self._constants: dict[tuple[str, float], SSAValue] = {}

@@ -22,13 +22,15 @@ ROWS = 64  # rows per program instance
 VRAM = MemorySpace.VRAM
 
 
-def build(rows: int = 128, a_dim: int = 128, b_dim: int = 128) -> ModuleOp:
+def build(
+    rows: int = 128, a_dim: int = 128, b_dim: int = 128, target: Target = DEFAULT_TARGET
+) -> ModuleOp:
     if rows % ROWS or rows <= 0 or a_dim % 64 or b_dim % 64 or min(a_dim, b_dim) <= 0:
         raise ValueError(
             f"concat: rows ({rows}) must be a positive multiple of {ROWS} and a_dim ({a_dim}), "
             f"b_dim ({b_dim}) positive multiples of 64"
         )
-    with KernelBuilder("concat", grid={"block": rows // ROWS}) as k:
+    with KernelBuilder("concat", grid={"block": rows // ROWS}, target=target) as k:
         a, b = k.tensor("a", (rows, a_dim)), k.tensor("b", (rows, b_dim))
         y = k.tensor("y", (rows, a_dim + b_dim))
         row0 = k.axis("block") * ROWS
@@ -56,7 +58,7 @@ SPECS = (
         summary="y = [a | b] along the feature axis (rows x (a_dim + b_dim))",
         sizes={"rows": 128, "a_dim": 128, "b_dim": 128},
         build_module=build,
-        make_inputs=lambda sizes, rng: {
+        make_inputs=lambda sizes, rng, target: {
             name: rng.normal(0.0, 1.0, (sizes["rows"], sizes[f"{name}_dim"])).astype(np.float32)
             for name in ("a", "b")
         },

@@ -90,10 +90,12 @@ def build(
     kh: int = 3,
     kw: int = 3,
     bias: bool = True,
+
+    target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
     check_sizes(c_in, c_out, h_in, w, kh, kw)
     h_out, depth = output_rows(h_in, kh), c_in * kh * w
-    with KernelBuilder("conv2d") as k:
+    with KernelBuilder("conv2d", target=target) as k:
         x = k.tensor("x", (c_in, h_in, w))
         t = k.tensor("t", (c_out * w, depth))
         bias_vector = k.tensor("bias", (c_out,)) if bias else None
@@ -173,7 +175,7 @@ SPECS = (
         "channel against host-packed Toeplitz bands t",
         sizes={"c_in": 4, "c_out": 4, "h_in": 66, "w": 64, "kh": 3, "kw": 3, "bias": True},
         build_module=build,
-        make_inputs=make_inputs,
+        make_inputs=lambda sizes, rng, target: make_inputs(sizes, rng),
         golden=lambda inputs, sizes, target, fmt: golden(inputs, sizes["kh"], target, fmt),
         test_sizes=(
             {"c_in": 1, "c_out": 1, "h_in": 67, "kh": 4, "kw": 4, "bias": False},

@@ -40,6 +40,7 @@ def build(
     o_heads: int = 16,
     o_head_offset: int = 8,
     compute: str = "copy",
+    target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
     if compute not in COMPUTES:
         raise ValueError(f"copy_offset: compute '{compute}' is not one of {', '.join(COMPUTES)}")
@@ -56,7 +57,7 @@ def build(
             k.reci(x, x)
         return x
 
-    return elementwise.build(shape, ["x"], [], apply)
+    return elementwise.build(shape, ["x"], [], apply, target)
 
 
 def golden(

@@ -114,6 +114,7 @@ def build(
     tiles: Sequence[str],
     vectors: Sequence[str],
     compute: Callable[[KernelBuilder, dict[str, Buffer]], Buffer],
+    target: Target,
 ) -> ModuleOp:
     """A kernel with the rows x cols tensor arguments `tiles`, the cols-long vector arguments
     `vectors` and an output `y` (rows x out_cols): each instance loads its tiles and the
@@ -121,7 +122,7 @@ def build(
     the result, which is stored to y at column col0."""
     rows, cols = shape.rows, shape.cols
     block = block_rows(rows, cols)
-    with KernelBuilder(shape.kernel, grid={"block": rows // block}) as k:
+    with KernelBuilder(shape.kernel, grid={"block": rows // block}, target=target) as k:
         tensors = {n: k.tensor(n, (rows, cols)) for n in tiles}
         vector_tensors = {n: k.tensor(n, (cols,)) for n in vectors}
         y = k.tensor("y", (rows, shape.out_cols))
@@ -139,12 +140,14 @@ def build(
 
 def make_inputs(
     tiles: Sequence[str], vectors: Sequence[str], scale: float = 1.0
-) -> Callable[[Mapping[str, int], np.random.Generator], dict[str, np.ndarray]]:
+) -> Callable[[Mapping[str, int], np.random.Generator, Target], dict[str, np.ndarray]]:
     """Seeded normal inputs: tiles with standard deviation `scale`, vectors around 0 (0.5);
     and when the output is wider than the result, its prior contents `y` (which the kernel
     must leave alone outside its heads)."""
 
-    def inputs(sizes: Mapping[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def inputs(
+        sizes: Mapping[str, int], rng: np.random.Generator, target: Target
+    ) -> dict[str, np.ndarray]:
         shape = Heads.of("make_inputs", sizes)
         result = {n: rng.normal(0.0, scale, (shape.rows, shape.cols)) for n in tiles}
         result |= {n: rng.normal(0.0, 0.5, shape.cols) for n in vectors}

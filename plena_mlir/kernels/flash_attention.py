@@ -111,7 +111,7 @@ class Attention:
         return self.kv_blocks * MLEN
 
 
-def build_attention(shape: Attention) -> ModuleOp:
+def build_attention(shape: Attention, target: Target) -> ModuleOp:
     """The tile IR of the module docstring for `shape`."""
     rows = shape.q_rows
     grid = (
@@ -119,7 +119,7 @@ def build_attention(shape: Attention) -> ModuleOp:
         if shape.q_blocks == 1
         else {"q_block": shape.q_blocks, "head": shape.heads}
     )
-    with KernelBuilder(shape.name, grid=grid, lane="head") as k:
+    with KernelBuilder(shape.name, grid=grid, lane="head", target=target) as k:
         q_hbm = k.tensor("Q", (1, shape.q_len, shape.heads, HLEN))
         k_hbm = k.tensor("K", (1, shape.kv_len, shape.kv_heads, HLEN))
         v_hbm = k.tensor("V", (1, shape.kv_len, shape.kv_heads, HLEN))
@@ -242,7 +242,12 @@ def _shape(sizes: Mapping[str, int]) -> Attention:
 
 
 def build(
-    heads: int = 8, q_blocks: int = 2, kv_blocks: int = 2, o_heads: int = 0, o_head_offset: int = 0
+    heads: int = 8,
+    q_blocks: int = 2,
+    kv_blocks: int = 2,
+    o_heads: int = 0,
+    o_head_offset: int = 0,
+    target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
     """flash_attention; o_heads 0 means heads (the output has exactly the kernel's heads)."""
     sizes = {
@@ -252,7 +257,7 @@ def build(
         "o_heads": o_heads,
         "o_head_offset": o_head_offset,
     }
-    return build_attention(_shape(sizes))
+    return build_attention(_shape(sizes), target)
 
 
 SPECS = (
@@ -262,7 +267,7 @@ SPECS = (
         "of 64), written to heads o_head_offset.. of O (o_heads 0: heads)",
         sizes={"heads": 8, "q_blocks": 2, "kv_blocks": 2, "o_heads": 0, "o_head_offset": 0},
         build_module=build,
-        make_inputs=lambda sizes, rng: make_inputs(_shape(sizes), rng),
+        make_inputs=lambda sizes, rng, target: make_inputs(_shape(sizes), rng),
         golden=lambda inputs, sizes, target, hbm_format: attention_golden(
             _shape(sizes), inputs, target, hbm_format
         ),

@@ -23,6 +23,7 @@ from plena_mlir.kernels.flash_attention import (
     make_inputs,
 )
 from plena_mlir.kernels.spec import KernelSpec
+from plena_mlir.target import DEFAULT_TARGET, Target
 
 
 def _shape(sizes: Mapping[str, int]) -> Attention:
@@ -38,9 +39,15 @@ def _shape(sizes: Mapping[str, int]) -> Attention:
     )
 
 
-def build(heads: int = 8, kv_heads: int = 4, q_blocks: int = 2, kv_blocks: int = 2) -> ModuleOp:
+def build(
+    heads: int = 8,
+    kv_heads: int = 4,
+    q_blocks: int = 2,
+    kv_blocks: int = 2,
+    target: Target = DEFAULT_TARGET,
+) -> ModuleOp:
     sizes = {"heads": heads, "kv_heads": kv_heads, "q_blocks": q_blocks, "kv_blocks": kv_blocks}
-    return build_attention(_shape(sizes))
+    return build_attention(_shape(sizes), target)
 
 
 SPECS = (
@@ -50,7 +57,7 @@ SPECS = (
         "(online softmax over kv blocks of 64)",
         sizes={"heads": 8, "kv_heads": 4, "q_blocks": 2, "kv_blocks": 2},
         build_module=build,
-        make_inputs=lambda sizes, rng: make_inputs(_shape(sizes), rng),
+        make_inputs=lambda sizes, rng, target: make_inputs(_shape(sizes), rng),
         golden=lambda inputs, sizes, target, hbm_format: attention_golden(
             _shape(sizes), inputs, target, hbm_format
         ),

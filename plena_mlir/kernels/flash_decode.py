@@ -24,6 +24,7 @@ from plena_mlir.kernels.flash_attention import (
     make_inputs,
 )
 from plena_mlir.kernels.spec import KernelSpec
+from plena_mlir.target import DEFAULT_TARGET, Target
 
 
 def _shape(sizes: Mapping[str, int]) -> Attention:
@@ -31,8 +32,8 @@ def _shape(sizes: Mapping[str, int]) -> Attention:
     return Attention("flash_decode", heads, heads, 1, sizes["kv_blocks"], heads, 0, q_rows=1)
 
 
-def build(heads: int = 8, kv_blocks: int = 2) -> ModuleOp:
-    return build_attention(_shape({"heads": heads, "kv_blocks": kv_blocks}))
+def build(heads: int = 8, kv_blocks: int = 2, target: Target = DEFAULT_TARGET) -> ModuleOp:
+    return build_attention(_shape({"heads": heads, "kv_blocks": kv_blocks}), target)
 
 
 SPECS = (
@@ -42,7 +43,7 @@ SPECS = (
         "softmax over kv blocks of 64",
         sizes={"heads": 8, "kv_blocks": 2},
         build_module=build,
-        make_inputs=lambda sizes, rng: make_inputs(_shape(sizes), rng),
+        make_inputs=lambda sizes, rng, target: make_inputs(_shape(sizes), rng),
         golden=lambda inputs, sizes, target, hbm_format: attention_golden(
             _shape(sizes), inputs, target, hbm_format
         ),

@@ -33,7 +33,8 @@ C1 = C0 * 0.044715
 
 
 def build(
-    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0
+    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0,
+    target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
     shape = elementwise.Heads("gelu", rows, heads, head_dim, o_heads, o_head_offset)
 
@@ -46,7 +47,7 @@ def build(
         t *= x
         return elementwise.sigmoid_times(k, t, x)
 
-    return elementwise.build(shape, ["x"], [], compute)
+    return elementwise.build(shape, ["x"], [], compute, target)
 
 
 def golden(

@@ -28,13 +28,13 @@ ROWS = 64  # rows per program instance
 VRAM = MemorySpace.VRAM
 
 
-def build(rows: int = 128, hidden: int = 1024) -> ModuleOp:
+def build(rows: int = 128, hidden: int = 1024, target: Target = DEFAULT_TARGET) -> ModuleOp:
     if rows % ROWS or rows <= 0 or hidden % 64 or hidden <= 0:
         raise ValueError(
             f"layernorm: rows ({rows}) must be a positive multiple of {ROWS} and hidden "
             f"({hidden}) a positive multiple of 64"
         )
-    with KernelBuilder("layernorm", grid={"block": rows // ROWS}) as k:
+    with KernelBuilder("layernorm", grid={"block": rows // ROWS}, target=target) as k:
         x = k.tensor("x", (rows, hidden))
         gamma, beta = k.tensor("gamma", (hidden,)), k.tensor("beta", (hidden,))
         y, eps = k.tensor("y", (rows, hidden)), k.scalar("eps")
@@ -99,7 +99,7 @@ SPECS = (
         summary="y = (x - mean) / sqrt(var + eps) * gamma + beta over each row",
         sizes={"rows": 128, "hidden": 1024},
         build_module=build,
-        make_inputs=_inputs,
+        make_inputs=lambda sizes, rng, target: _inputs(sizes, rng),
         golden=lambda inputs, sizes, target, hbm_format: golden(
             {k: v for k, v in inputs.items() if k != "eps"},
             float(inputs["eps"]),

@@ -33,6 +33,8 @@ def build(
     bias: bool = True,
     transpose_b: bool = True,
     n_panel: int = 0,
+
+    target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
     if m % T or n % T or k % T:
         raise ValueError(f"linear: M, N, K ({m}, {n}, {k}) must be multiples of {T}")
@@ -41,7 +43,7 @@ def build(
         raise ValueError(
             f"linear: n_panel ({n_panel}) must be a multiple of {T} that divides N ({n})"
         )
-    with KernelBuilder("linear", grid={"panel": n // panel}) as kb:
+    with KernelBuilder("linear", grid={"panel": n // panel}, target=target) as kb:
         a = kb.tensor("a", (m, k))
         b = kb.tensor("b", (n, k) if transpose_b else (k, n))
         bias_vector = kb.tensor("bias", (n,)) if bias else None
@@ -110,7 +112,7 @@ def _spec(name: str, summary: str, transpose_b: bool) -> KernelSpec:
         summary=summary,
         sizes={"m": 128, "n": 128, "k": 128, "bias": True, "n_panel": 0},
         build_module=lambda **s: build(**s, transpose_b=transpose_b),
-        make_inputs=lambda sizes, rng: _inputs(sizes, rng, transpose_b),
+        make_inputs=lambda sizes, rng, target: _inputs(sizes, rng, transpose_b),
         golden=lambda inputs, sizes, target, fmt: golden(
             inputs, transpose_b, target, fmt, sizes["n_panel"]
         ),

@@ -22,7 +22,8 @@ from plena_mlir.target import DEFAULT_TARGET, Target
 
 
 def build(
-    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0
+    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0,
+    target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
     shape = elementwise.Heads("modulate", rows, heads, head_dim, o_heads, o_head_offset)
 
@@ -33,7 +34,7 @@ def build(
         x += shift
         return x
 
-    return elementwise.build(shape, ["x"], ["scale", "shift"], compute)
+    return elementwise.build(shape, ["x"], ["scale", "shift"], compute, target)
 
 
 def golden(

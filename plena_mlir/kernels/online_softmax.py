@@ -75,14 +75,15 @@ def online_softmax_step(
     running_sum += row_sum
 
 
-def build(heads: int = 8, blocks: int = 2) -> ModuleOp:
+def build(heads: int = 8, blocks: int = 2, target: Target = DEFAULT_TARGET) -> ModuleOp:
     if heads <= 0 or heads % 4 or blocks <= 0:
         raise ValueError(
             f"online_softmax: heads ({heads}) must be a positive multiple of 4 and blocks "
             f"({blocks}) positive"
         )
     rows = blocks * ROWS
-    with KernelBuilder("online_softmax", grid={"block": blocks, "head": heads}, lane="head") as k:
+    grid = {"block": blocks, "head": heads}
+    with KernelBuilder("online_softmax", grid=grid, lane="head", target=target) as k:
         scores = k.tensor("S", (1, rows, heads, KEYS))
         state = {name: k.tensor(name, (1, rows, heads, HLEN)) for name in STATE_IN}
         probabilities = k.tensor("P", (1, rows, heads, KEYS))
@@ -165,7 +166,7 @@ SPECS = (
         " m_new, l_new = l_in * alpha + rowsum(P), alpha = exp(m_in - m_new)",
         sizes={"heads": 8, "blocks": 2},
         build_module=build,
-        make_inputs=make_inputs,
+        make_inputs=lambda sizes, rng, target: make_inputs(sizes, rng),
         golden=lambda inputs, sizes, target, hbm_format: golden(inputs, target, hbm_format),
         test_sizes=({"heads": 16, "blocks": 1},),
     ),

@@ -19,7 +19,8 @@ from plena_mlir.target import DEFAULT_TARGET, Target
 
 
 def build(
-    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0
+    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0,
+    target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
     shape = elementwise.Heads("residual_gate", rows, heads, head_dim, o_heads, o_head_offset)
 
@@ -29,7 +30,7 @@ def build(
         r += x
         return r
 
-    return elementwise.build(shape, ["x", "r"], ["gate"], compute)
+    return elementwise.build(shape, ["x", "r"], ["gate"], compute, target)
 
 
 def golden(

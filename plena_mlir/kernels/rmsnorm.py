@@ -29,7 +29,12 @@ def tensor_shape(rows: int, hidden: int, head_dim: int) -> tuple[int, ...]:
     return (rows, hidden) if head_dim == hidden else (rows, hidden // head_dim, head_dim)
 
 
-def build(rows: int = 128, hidden: int = 1024, head_dim: int | None = None) -> ModuleOp:
+def build(
+    rows: int = 128,
+    hidden: int = 1024,
+    head_dim: int | None = None,
+    target: Target = DEFAULT_TARGET,
+) -> ModuleOp:
     head_dim = head_dim or hidden
     if rows % ROWS or hidden % head_dim:
         raise ValueError(
@@ -39,7 +44,8 @@ def build(rows: int = 128, hidden: int = 1024, head_dim: int | None = None) -> M
     heads = hidden // head_dim
     grid = {"block": rows // ROWS, "head": heads}
     shape = tensor_shape(rows, hidden, head_dim)
-    with KernelBuilder("rmsnorm", grid=grid, lane="head" if heads > 1 else None) as k:
+    lane = "head" if heads > 1 else None
+    with KernelBuilder("rmsnorm", grid=grid, lane=lane, target=target) as k:
         x, w = k.tensor("x", shape), k.tensor("w", (head_dim,))
         y, eps = k.tensor("y", shape), k.scalar("eps")
         row0, head = k.axis("block") * ROWS, k.axis("head")
@@ -100,7 +106,7 @@ SPECS = (
         "(head_dim 0: the whole row)",
         sizes={"rows": 128, "hidden": 128, "head_dim": 16},
         build_module=build,
-        make_inputs=_inputs,
+        make_inputs=lambda sizes, rng, target: _inputs(sizes, rng),
         golden=lambda inputs, sizes, target, hbm_format: golden(
             {k: v for k, v in inputs.items() if k != "eps"},
             float(inputs["eps"]),

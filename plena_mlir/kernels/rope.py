@@ -67,7 +67,9 @@ def table_width(head_dim: int) -> int:
     return max(VLEN, head_dim)
 
 
-def build(rows: int = 128, heads: int = 8, head_dim: int = 16) -> ModuleOp:
+def build(
+    rows: int = 128, heads: int = 8, head_dim: int = 16, target: Target = DEFAULT_TARGET
+) -> ModuleOp:
     cols = heads * head_dim
     if rows % ROWS or rows <= 0 or cols % VLEN or cols <= 0 or head_dim % 2:
         raise ValueError(
@@ -78,7 +80,7 @@ def build(rows: int = 128, heads: int = 8, head_dim: int = 16) -> ModuleOp:
         raise ValueError(f"rope: head_dim ({head_dim}) must divide {VLEN} or be a multiple of it")
     width, blocks = table_width(head_dim), cols // VLEN
     block = elementwise.block_rows(rows, cols)
-    with KernelBuilder("rope", grid={"block": rows // block}) as k:
+    with KernelBuilder("rope", grid={"block": rows // block}, target=target) as k:
         x, y = k.tensor("x", (rows, cols)), k.tensor("y", (rows, cols))
         r = k.tensor("r", (MLEN, 2 * MLEN))
         cos, sin = k.tensor("cos", (rows, width)), k.tensor("sin", (rows, width))
@@ -153,7 +155,7 @@ SPECS = (
         "y = [x*COS | x*SIN] @ [I ; P]",
         sizes={"rows": 128, "heads": 8, "head_dim": 16},
         build_module=build,
-        make_inputs=make_inputs,
+        make_inputs=lambda sizes, rng, target: make_inputs(sizes, rng),
         golden=lambda inputs, sizes, target, hbm_format: golden(inputs, target, hbm_format),
         test_sizes=(
             {"rows": 64, "heads": 4, "head_dim": 64},

@@ -78,7 +78,8 @@ class Plan:
 
 
 def build(
-    kernel: str = "s_concat", a_rows: int = 128, b_rows: int = 128, hd: int = 128
+    kernel: str = "s_concat", a_rows: int = 128, b_rows: int = 128, hd: int = 128,
+    target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
     """The tile IR of `kernel`: "s_concat" (arguments a, b, y) or "s_split" (x, a, b).  Per
     instance, for each part p in (a, b) at row `first` of the whole (0 for a, a_rows for b):
@@ -92,7 +93,7 @@ def build(
         raise ValueError(f"seq_concat_split: unknown kernel '{kernel}' (one of {KERNELS})")
     plan = Plan.of(kernel, a_rows, b_rows, hd)
     concat = kernel == "s_concat"
-    with KernelBuilder(kernel, grid={"block": plan.instances}) as k:
+    with KernelBuilder(kernel, grid={"block": plan.instances}, target=target) as k:
         whole_shape = (a_rows + b_rows, hd)
         whole = None if concat else k.tensor("x", whole_shape)
         parts = [
@@ -160,7 +161,7 @@ def _spec(kernel: str, summary: str) -> KernelSpec:
         summary=summary,
         sizes=SIZES,
         build_module=lambda **sizes: build(kernel, **sizes),
-        make_inputs=lambda sizes, rng: make_inputs(kernel, sizes, rng),
+        make_inputs=lambda sizes, rng, target: make_inputs(kernel, sizes, rng),
         golden=lambda inputs, sizes, target, fmt: golden(kernel, inputs, sizes, target, fmt),
         test_sizes=TEST_SIZES,
     )

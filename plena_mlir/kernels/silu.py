@@ -21,7 +21,8 @@ from plena_mlir.target import DEFAULT_TARGET, Target
 
 
 def build(
-    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0
+    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0,
+    target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
     shape = elementwise.Heads("silu", rows, heads, head_dim, o_heads, o_head_offset)
 
@@ -31,7 +32,7 @@ def build(
         k.mul_scalar(t, x, -1.0)
         return elementwise.sigmoid_times(k, t, x)
 
-    return elementwise.build(shape, ["x"], [], compute)
+    return elementwise.build(shape, ["x"], [], compute, target)
 
 
 def golden(

@@ -19,10 +19,10 @@ ROWS = 64  # rows per program instance
 VRAM = MemorySpace.VRAM
 
 
-def build(rows: int = 64, cols: int = 64) -> ModuleOp:
+def build(rows: int = 64, cols: int = 64, target: Target = DEFAULT_TARGET) -> ModuleOp:
     if rows % ROWS:
         raise ValueError(f"softmax: rows ({rows}) must be a multiple of {ROWS}")
-    with KernelBuilder("softmax", grid={"block": rows // ROWS}) as k:
+    with KernelBuilder("softmax", grid={"block": rows // ROWS}, target=target) as k:
         x, y = k.tensor("x", (rows, cols)), k.tensor("y", (rows, cols))
         row0 = k.axis("block") * ROWS
         s = k.alloc((ROWS, cols), "vram", name="s")
@@ -60,7 +60,7 @@ SPECS = (
         summary="softmax over each row of a rows x cols tile",
         sizes={"rows": 64, "cols": 64},
         build_module=build,
-        make_inputs=lambda sizes, rng: {
+        make_inputs=lambda sizes, rng, target: {
             "x": rng.normal(0.0, 3.0, (sizes["rows"], sizes["cols"])).astype(np.float32)
         },
         golden=lambda inputs, sizes, target, hbm_format: golden(inputs, target, hbm_format),

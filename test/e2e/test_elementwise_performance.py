@@ -7,6 +7,7 @@ import pytest
 from plena_mlir.driver.run import run_kernel
 from plena_mlir.kernels import all_kernels
 from plena_mlir.pipeline import compile_kernel
+from plena_mlir.target import DEFAULT_TARGET
 
 PUBLISHED_INSTRUCTIONS = {
     "layernorm": 325_968,
@@ -21,5 +22,6 @@ def test_at_most_half_the_published_instructions(name) -> None:
     spec = all_kernels()[name]
     sizes = spec.resolve()
     compiled = compile_kernel(spec.build(sizes))
-    _, stats = run_kernel(compiled, spec.make_inputs(sizes, np.random.default_rng(0)), "mxfp8")
+    inputs = spec.make_inputs(sizes, np.random.default_rng(0), DEFAULT_TARGET)
+    _, stats = run_kernel(compiled, inputs, "mxfp8")
     assert stats.instructions <= PUBLISHED_INSTRUCTIONS[name] // 2, stats.per_opcode

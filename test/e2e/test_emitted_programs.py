@@ -30,7 +30,7 @@ def _programs() -> dict[str, tuple]:
     """Program name -> (builder kind, spec, size overrides)."""
     programs = {}
     for name, spec in all_kernels().items():
-        for i, overrides in enumerate(({}, *spec.test_sizes)):
+        for i, overrides in enumerate(({}, *spec.sizes_to_test())):
             programs[f"{name}.{i}"] = ("kernel", spec, dict(overrides))
     for name, spec in all_chains().items():
         programs[f"chain-{name}"] = ("chain", spec, {})

@@ -9,11 +9,12 @@ from plena_mlir.driver.compare import compare
 from plena_mlir.driver.run import run_kernel
 from plena_mlir.kernels import all_kernels
 from plena_mlir.pipeline import compile_kernel
+from plena_mlir.target import DEFAULT_TARGET
 
 CASES = [
     pytest.param(spec, overrides, id=f"{name}-" + "-".join(f"{k}{v}" for k, v in overrides.items()))
     for name, spec in all_kernels().items()
-    for overrides in ({}, *spec.test_sizes)
+    for overrides in ({}, *spec.sizes_to_test())
 ]
 
 
@@ -21,7 +22,7 @@ CASES = [
 @pytest.mark.parametrize("spec, overrides", CASES)
 def test_kernel_matches_golden(spec, overrides, hbm_format) -> None:
     sizes = spec.resolve(overrides)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(len(str(sizes))))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(len(str(sizes))), DEFAULT_TARGET)
     compiled = compile_kernel(spec.build(sizes))
     outputs, stats = run_kernel(compiled, inputs, hbm_format)
     expected = spec.golden(inputs, sizes, compiled.target, hbm_format)

@@ -14,6 +14,7 @@ from plena_mlir.driver.compare import compare
 from plena_mlir.driver.run import run_kernel
 from plena_mlir.kernels import all_kernels
 from plena_mlir.pipeline import compile_kernel
+from plena_mlir.target import DEFAULT_TARGET
 
 SMALL_MRAM = {"mram_rows": IntegerAttr(16 * 64, i64)}
 
@@ -28,7 +29,7 @@ def _compile_for_small_mram(spec, sizes):
 def test_weight_bigger_than_mram_runs_in_panels(name: str) -> None:
     spec = all_kernels()[name]
     sizes = spec.resolve({"m": 64, "n": 1024, "k": 128, "n_panel": 256})
-    inputs = spec.make_inputs(sizes, np.random.default_rng(3))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(3), DEFAULT_TARGET)
     compiled = _compile_for_small_mram(spec, sizes)
     outputs, _ = run_kernel(compiled, inputs, "mxfp8")
     result = compare(

@@ -77,7 +77,7 @@ def make_inputs() -> dict[str, np.ndarray]:
 def golden_stages(inputs, hbm_format) -> dict[str, np.ndarray]:
     """Each stage's HBM output: the kernels' goldens composed."""
     target = DEFAULT_TARGET
-    sizes = {**modulate.SPECS[0].sizes, "rows": ROWS}
+    sizes = {**modulate.SPECS[0].default_sizes(), "rows": ROWS}
     h = modulate.golden({k: inputs[k] for k in ("x", "scale", "shift")}, sizes, target, hbm_format)[
         "y"
     ]

@@ -16,6 +16,7 @@ from plena_mlir.kernels.spec import KernelSizeError
 from plena_mlir.numerics.rounding import hbm_input
 from plena_mlir.pipeline import compile_kernel
 from plena_mlir.sim.errors import SimulationError
+from plena_mlir.target import DEFAULT_TARGET
 
 OFFSET_KERNELS = [
     "gelu", "silu", "modulate", "residual_gate", *(s.name for s in copy_offset.SPECS)
@@ -37,7 +38,7 @@ OFFSET_KERNELS = [
 def test_heads_land_in_their_slice_and_the_rest_is_untouched(name, overrides, hbm_format):
     spec = all_kernels()[name]
     sizes = spec.resolve(overrides)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(sizes["o_head_offset"]))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(sizes["o_head_offset"]), DEFAULT_TARGET)
     compiled = compile_kernel(spec.build(sizes))
     outputs, _ = run_kernel(compiled, inputs, hbm_format)
     golden = spec.golden(inputs, sizes, compiled.target, hbm_format)["y"]

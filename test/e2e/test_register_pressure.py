@@ -41,6 +41,7 @@ from plena_mlir.frontend.kernel_builder import KernelBuilder
 from plena_mlir.interp import interpret_kernel
 from plena_mlir.kernels import all_kernels
 from plena_mlir.pipeline import CompiledKernel, compile_kernel
+from plena_mlir.target import DEFAULT_TARGET
 
 TILE = 64
 
@@ -99,7 +100,7 @@ def spill_stores(module: ModuleOp) -> int:
 @pytest.mark.parametrize("spec", list(all_kernels().values()), ids=lambda spec: spec.name)
 def test_library_kernel_on_16_gp_registers_matches_golden(spec) -> None:
     sizes = spec.resolve()
-    inputs = spec.make_inputs(sizes, np.random.default_rng(16))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(16), DEFAULT_TARGET)
     compiled = compile_kernel(for_gp_registers(spec.build(sizes), 16))
     assert compiled.target.gp_registers == 16
     assert all(
@@ -121,13 +122,13 @@ FLASH_ATTENTION = all_kernels()["flash_attention"]
 @pytest.mark.parametrize("hbm_format", ["fp32", "mxfp8"])
 @pytest.mark.parametrize(
     "overrides",
-    [{}, *FLASH_ATTENTION.test_sizes],
+    [{}, *FLASH_ATTENTION.sizes_to_test()],
     ids=lambda o: "-".join(f"{k}{v}" for k, v in o.items()) or "defaults",
 )
 def test_flash_attention_on_16_gp_registers_spills_and_is_its_golden(overrides, hbm_format):
     spec = FLASH_ATTENTION
     sizes = spec.resolve(overrides)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(16))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(16), DEFAULT_TARGET)
     compiled = compile_kernel(for_gp_registers(spec.build(sizes), 16))
     assert spill_stores(compiled.module) > 0, "16 GP registers were meant to force spills"
     assert spill_stores_of_carried_values(compiled.module) == []

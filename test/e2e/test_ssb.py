@@ -22,7 +22,7 @@ STAGES = SSB.stages(SIZES)
 
 @pytest.fixture(scope="module")
 def inputs() -> dict[str, np.ndarray]:
-    return SSB.make_inputs(SIZES, np.random.default_rng(0))
+    return SSB.make_inputs(SIZES, np.random.default_rng(0), DEFAULT_TARGET)
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from plena_mlir.kernels import (
     rmsnorm,
 )
 from plena_mlir.kernels.spec import KernelSizeError, KernelSpec
+from plena_mlir.target import DEFAULT_TARGET
 
 SPECS: dict[str, KernelSpec] = {
     spec.name: spec
@@ -40,7 +41,7 @@ HBM_FORMATS = ("fp32", "mxfp8")
 CASES = [
     pytest.param(name, overrides, id=f"{name}-" + "-".join(f"{k}{v}" for k, v in overrides.items()))
     for name, spec in SPECS.items()
-    for overrides in ({}, *spec.test_sizes)
+    for overrides in ({}, *spec.sizes_to_test())
 ]
 
 
@@ -54,7 +55,7 @@ def _kernel(module: ModuleOp) -> tile.KernelOp:
 
 
 def _run(spec: KernelSpec, sizes: dict, module: ModuleOp, mode: str, hbm_format: str = "fp32"):
-    tensors, scalars = _split(spec.make_inputs(sizes, np.random.default_rng(3)))
+    tensors, scalars = _split(spec.make_inputs(sizes, np.random.default_rng(3), DEFAULT_TARGET))
     name = _kernel(module).sym_name.data
     return interpret_kernel(module, name, tensors, mode=mode, hbm_format=hbm_format, **scalars)
 
@@ -71,7 +72,7 @@ def test_rounded_interpreter_is_the_golden_on_every_element(name, overrides, hbm
     sizes = spec.resolve(overrides)
     module = spec.build(sizes)
     outputs = _run(spec, sizes, module, "rounded", hbm_format)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(3))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(3), DEFAULT_TARGET)
     expected = spec.golden(inputs, sizes, target_of(_kernel(module)), hbm_format)
     for tensor, golden in expected.items():
         # not a comparison of zeros (an output head slice of a wider O leaves half of it 0)
@@ -128,7 +129,7 @@ def test_exact_interpreter_is_the_textbook_formula(name, overrides):
     spec = SPECS[name]
     sizes = spec.resolve(overrides)
     exact = _run(spec, sizes, spec.build(sizes), "exact")
-    math = _textbook(name, spec.make_inputs(sizes, np.random.default_rng(3)), sizes)
+    math = _textbook(name, spec.make_inputs(sizes, np.random.default_rng(3), DEFAULT_TARGET), sizes)
     for tensor, expected in math.items():
         np.testing.assert_allclose(
             exact[tensor], expected, rtol=0, atol=1e-12 * np.abs(expected).max(), err_msg=tensor
@@ -143,7 +144,7 @@ def test_golden_is_near_the_textbook_formula(name):
     input and an output.  A golden that dropped a rescale or a row would be off by O(1)."""
     spec = SPECS[name]
     sizes = spec.resolve({})
-    inputs = spec.make_inputs(sizes, np.random.default_rng(3))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(3), DEFAULT_TARGET)
     golden = spec.golden(inputs, sizes, target_of(_kernel(spec.build(sizes))), "fp32")
     for tensor, expected in _textbook(name, inputs, sizes).items():
         bound = 2**-5 * np.abs(expected).max()
@@ -169,7 +170,7 @@ def test_expanded_lane_kernel_is_the_golden(name, overrides, hbm_format):
     assert kernel.lane is None
     assert not any(isinstance(op, tile.TileOp) for op in kernel.body.walk())
     outputs = _run(spec, sizes, module, "rounded", hbm_format)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(3))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(3), DEFAULT_TARGET)
     for tensor, golden in spec.golden(inputs, sizes, target_of(kernel), hbm_format).items():
         np.testing.assert_array_equal(outputs[tensor], golden, err_msg=f"{name} {tensor}")
 
@@ -206,7 +207,7 @@ def test_rmsnorm_per_head_expands_to_the_golden(hbm_format):
         compile_pass.apply(Context(), module)
     assert "lane.for_lanes" in str(module)
     outputs = _run(spec, sizes, module, "rounded", hbm_format)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(3))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(3), DEFAULT_TARGET)
     golden = spec.golden(inputs, sizes, target_of(_kernel(module)), hbm_format)
     np.testing.assert_array_equal(outputs["y"], golden["y"])
 

@@ -11,7 +11,7 @@ from plena_mlir.kernels import all_kernels, conv2d
 from plena_mlir.kernels.spec import KernelSizeError
 
 SPEC = all_kernels()["conv2d"]
-ALL_SIZES = [SPEC.resolve(), *(SPEC.resolve(s) for s in SPEC.test_sizes)]
+ALL_SIZES = [SPEC.resolve(), *(SPEC.resolve(s) for s in SPEC.sizes_to_test())]
 BF16_ULP = 2.0**-8  # bf16 unit roundoff (8 significant bits)
 
 

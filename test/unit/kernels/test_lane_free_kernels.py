@@ -102,7 +102,7 @@ def test_head_offset_golden_is_the_interpreter_and_the_maths(name, offset):
     golden is the maths to bf16 precision."""
     spec = all_kernels()[name]
     sizes = spec.resolve({"o_heads": 16, "o_head_offset": offset})
-    inputs = spec.make_inputs(sizes, np.random.default_rng(offset))
+    inputs = spec.make_inputs(sizes, np.random.default_rng(offset), DEFAULT_TARGET)
     assert inputs["y"].shape == (128, 256)
     module = spec.build(sizes)
     inside = np.zeros(256, bool)

@@ -31,6 +31,7 @@ from plena_mlir.ir.addresses import buffer_layout
 from plena_mlir.kernels import all_kernels
 from plena_mlir.lanes.heads import head_copies
 from plena_mlir.lanes.packing import assign_lane_layouts
+from plena_mlir.target import DEFAULT_TARGET
 
 Q8 = "!tile.tensor<1x128x8x16xf32>"
 COL = "!tile.buffer<64x16xbf16, vram>"
@@ -435,7 +436,7 @@ def test_assign_layout_records_the_physical_layout_of_every_lane_buffer():
 def _lane_library_cases() -> list[tuple[str, dict[str, int]]]:
     cases = []
     for name, spec in sorted(all_kernels().items()):
-        for sizes in (spec.sizes, *spec.test_sizes):
+        for sizes in (spec.default_sizes(), *spec.sizes_to_test()):
             resolved = spec.resolve(sizes)
             kernel = next(op for op in spec.build(resolved).walk() if isinstance(op, tile.KernelOp))
             narrow = any(
@@ -458,7 +459,7 @@ def test_library_lane_kernel_expands_to_the_same_outputs(name, sizes, hbm_format
     expanded = spec.build(sizes)
     for compile_pass in (InferMemoryPass(), ExpandLanesPass()):
         compile_pass.apply(Context(), expanded)
-    given = spec.make_inputs(sizes, np.random.default_rng(5))
+    given = spec.make_inputs(sizes, np.random.default_rng(5), DEFAULT_TARGET)
     tensors = {k: v for k, v in given.items() if isinstance(v, np.ndarray)}
     scalars = {k: v for k, v in given.items() if not isinstance(v, np.ndarray)}
     kernel_name = next(op for op in original.walk() if isinstance(op, tile.KernelOp)).sym_name

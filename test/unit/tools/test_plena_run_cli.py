@@ -15,6 +15,7 @@ from plena_mlir.analysis.roofline import roofline
 from plena_mlir.driver.run import run_kernel
 from plena_mlir.kernels import all_kernels, softmax
 from plena_mlir.pipeline import compile_kernel
+from plena_mlir.target import DEFAULT_TARGET
 
 PLENA_RUN = Path(sys.executable).with_name("plena-run")
 
@@ -40,11 +41,11 @@ def test_list_shows_every_kernel_with_its_default_sizes(capsys):
     status, out, _ = run(capsys, "--list")
     assert status == 0
     for name, spec in all_kernels().items():
-        sizes = " ".join(f"{k}={str(v).lower()}" for k, v in spec.sizes.items())
+        sizes = " ".join(f"{k}={str(v).lower()}" for k, v in spec.default_sizes().items())
         assert f"{name}  " in out and sizes in out and spec.summary in out
     listing = run_json(capsys, "--list")
     assert [e["name"] for e in listing if e["kind"] == "kernel"] == list(all_kernels())
-    assert listing[0]["sizes"] == dict(all_kernels()[listing[0]["name"]].sizes)
+    assert listing[0]["sizes"] == dict(all_kernels()[listing[0]["name"]].default_sizes())
 
 
 @pytest.mark.parametrize("hbm_format", ["mxfp8", "fp32"])
@@ -59,7 +60,7 @@ def test_a_kernel_run_reports_what_compile_and_simulate_give(capsys, hbm_format)
     sizes = {"rows": 128, "cols": 64}
     module = softmax.build(**sizes)
     compiled = compile_kernel(module)
-    inputs = all_kernels()["softmax"].make_inputs(sizes, np.random.default_rng(0))
+    inputs = all_kernels()["softmax"].make_inputs(sizes, np.random.default_rng(0), DEFAULT_TARGET)
     _, stats = run_kernel(compiled, inputs, hbm_format)
     assert report["cycles"] == stats.cycles
     assert report["dynamic_instructions"] == stats.instructions
@@ -148,7 +149,7 @@ MISMATCH = """builtin.module {
         (["softmax", "--size", "rows=x"], "size rows must be an integer, not 'x'"),
         (["softmax", "--size", "rows"], "--size: 'rows' is not NAME=VALUE"),
         (["softmax", "--depth", "3"], "unrecognized arguments: --depth 3"),
-        (["softmax", "--target", "nosuch"], "--target: #plena.target: unknown target 'nosuch'"),
+        (["softmax", "--target", "nosuch"], "--target: unknown target 'nosuch'"),
         (["softmax", "--scalar", "eps=1"], "softmax has no scalar argument eps"),
         (["softmax", "--seed", "-1"], "argument --seed: '-1' is not a non-negative integer"),
         (["softmax", "--emit-asm", "{tmp}/no/x.asm"], "cannot write '{tmp}/no/x.asm'"),
