@@ -4,9 +4,14 @@ Geometry, register files, immediate widths, memory sizes, HBM element formats, l
 the opcode table and the feature flags that distinguish ISA revisions all live here.  Nothing
 downstream (dialect verifiers, assembler, simulator, cost model) keeps a constant of its own.
 
-Presets: `plena-tvm` (default; the published TVM tool chain's `[BEHAVIOR]` configuration).
-A target is obtained with `get_target(name_or_toml, **overrides)`: a preset name, or a path to
-a PLENA `plena_settings.toml` whose `[BEHAVIOR]` table is read.
+Presets (`PRESETS`, docs/target.md): `plena-tvm` (default; the published TVM tool chain's
+`[BEHAVIOR]` configuration, MLEN 64 / HLEN 16 / BLEN 2) and the published geometries of the
+same ISA: `plena-tvm-mlen1024` (1024 / 128 / 128, the SingleStreamBlock reports),
+`plena-tvm-mlen512` (512 / 128 / 4), `plena-tvm-mlen256` (256 / 64 / 64) and `plena-tvm-blen4`
+(64 / 16 / 4).  A target is obtained with `get_target(name_or_toml, **overrides)`: a preset
+name, or a path to a PLENA `plena_settings.toml` (`read_settings`: its `[BEHAVIOR]` table, the
+TVM emulator's, or its `[TRANSACTIONAL]` table, the mainline emulator's; `FILE.toml:TABLE`
+picks one).
 """
 
 from __future__ import annotations
@@ -240,19 +245,47 @@ class Target:
 
 PLENA_TVM = Target()
 
-PRESETS: Mapping[str, Target] = MappingProxyType({PLENA_TVM.name: PLENA_TVM})
+#: The published geometries of the TVM ISA, each with the memory sizes and DMA row amounts of
+#: the settings file it was published with (docs/target.md, "Presets").
+PLENA_TVM_MLEN1024 = PLENA_TVM.with_overrides(
+    name="plena-tvm-mlen1024", mlen=1024, blen=128, hlen=128, hbm_m_prefetch_rows=1024,
+    hbm_v_prefetch_rows=256, hbm_v_writeback_rows=256,
+)
+PLENA_TVM_MLEN512 = PLENA_TVM.with_overrides(
+    name="plena-tvm-mlen512", mlen=512, blen=4, hlen=128, hbm_width_bits=512,
+    mram_rows=4096, vram_rows=16384, hbm_m_prefetch_rows=512, hbm_v_prefetch_rows=128,
+    hbm_v_writeback_rows=128,
+)
+PLENA_TVM_MLEN256 = PLENA_TVM.with_overrides(
+    name="plena-tvm-mlen256", mlen=256, blen=64, hlen=64, hbm_width_bits=2048,
+    mram_rows=4096, vram_rows=4194304, hbm_m_prefetch_rows=256, hbm_v_prefetch_rows=64,
+    hbm_v_writeback_rows=64,
+)
+PLENA_TVM_BLEN4 = PLENA_TVM.with_overrides(
+    name="plena-tvm-blen4", blen=4, hbm_width_bits=512, mram_rows=4096, vram_rows=4194304,
+    hbm_v_prefetch_rows=4, hbm_v_writeback_rows=4,
+)
+
+PRESETS: Mapping[str, Target] = MappingProxyType(
+    {
+        t.name: t
+        for t in (PLENA_TVM, PLENA_TVM_MLEN1024, PLENA_TVM_MLEN512, PLENA_TVM_MLEN256,
+                  PLENA_TVM_BLEN4)
+    }
+)
 
 DEFAULT_TARGET = PLENA_TVM
 
 
 def get_target(spec: str | Path | None = None, **overrides: Any) -> Target:
-    """Resolve a preset name or a `plena_settings.toml` path, then apply field overrides."""
+    """Resolve a preset name or a `plena_settings.toml` path (`FILE.toml:TABLE` for one table
+    of it), then apply field overrides."""
     if spec is None or spec == "":
         target = DEFAULT_TARGET
     elif str(spec) in PRESETS:
         target = PRESETS[str(spec)]
-    elif str(spec).endswith(".toml") or Path(spec).is_file():
-        target = load_settings_toml(Path(spec))
+    elif _settings_path(str(spec))[0].endswith(".toml") or Path(spec).is_file():
+        target = read_settings(str(spec)).target
     else:
         raise TargetError(
             f"unknown target '{spec}': expected one of {', '.join(PRESETS)} or a .toml file"
@@ -287,12 +320,73 @@ _PRECISION_FIELDS = {
 }
 
 
-def load_settings_toml(path: Path, table: str = "BEHAVIOR", base: Target = PLENA_TVM) -> Target:
-    """Read a PLENA `plena_settings.toml` (its `[BEHAVIOR]` table) as a target.
+#: The tables of a settings file a target may be read from, in the order one is chosen when
+#: the file names none: the TVM emulator's, then the mainline emulator's.
+SETTINGS_TABLES = ("BEHAVIOR", "TRANSACTIONAL")
 
-    Fields the file does not describe (register counts, opcode table, feature flags) come
-    from `base`.  Missing keys and malformed values are reported by name.
-    """
+#: Keys of a table's CONFIG the emulators read but a Target has no field for (BA is MLEN/HLEN
+#: on the TVM ISA), and the latency keys no instruction of the ISA uses.
+_NOT_USED = {
+    "CONFIG.BROADCAST_AMOUNT": "heads per batched op: MLEN / HLEN on this ISA",
+    "LATENCY.VECTOR_LONGEST_OPERATE_CYCLES": "no instruction costs it",
+    "LATENCY.VECTOR_BASIC_CYCLES": "no instruction costs it",
+    "LATENCY.VECTOR_PREFIX_SCAN_CYCLES": "no instruction costs it",
+    "LATENCY.VECTOR_SHIFT_CYCLES": "no instruction costs it",
+    "LATENCY.SCALAR_FP_LONGEST_OPERATE_CYCLES": "no instruction costs it",
+    "PRECISION.MATRIX_SRAM_TYPE": "MRAM holds f32 products, VRAM bf16 (fixed by the ISA)",
+    "PRECISION.VECTOR_SRAM_TYPE": "MRAM holds f32 products, VRAM bf16 (fixed by the ISA)",
+    "PRECISION.HBM_V_INT_TYPE": "no instruction moves integers from HBM",
+    "PRECISION.SCALAR_FP": "the FP registers' format is the ISA's (fp16 on plena-tvm)",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A settings file read as a target: which table, which keys set which field, and which
+    keys were read but have no effect (with the reason)."""
+
+    target: Target
+    path: Path
+    table: str
+    used: Mapping[str, Any]
+    """`CONFIG.MLEN` -> 64, `LATENCY.VECTOR_ADD_CYCLES` -> 1 (the `dc_lib_*` column DC_EN picks),
+    `PRECISION.HBM_M_WEIGHT_TYPE` -> "MXFP8"."""
+    ignored: Mapping[str, str]
+    """Keys of the table no target field takes, with the reason."""
+
+    def describe(self) -> str:
+        """One line: the file, the table and the keys used and ignored."""
+        used = ", ".join(f"{key.split('.', 1)[1]}={value}" for key, value in self.used.items())
+        text = f"{self.path} [{self.table}]: used {used}"
+        if self.ignored:
+            text += f"; ignored {', '.join(k.split('.', 1)[1] for k in self.ignored)}"
+        return text
+
+
+def settings_note(spec: str | Path | None) -> str | None:
+    """For a target read from a settings file, `Settings.describe()` (what the tools print on
+    stderr so a user sees which keys took effect); None for a preset."""
+    if spec is None or str(spec) in PRESETS:
+        return None
+    return read_settings(spec).describe()
+
+
+def _settings_path(spec: str) -> tuple[str, str | None]:
+    """`FILE.toml:TABLE` -> (FILE.toml, TABLE); `FILE.toml` -> (FILE.toml, None)."""
+    path, sep, table = spec.rpartition(":")
+    if sep and table in SETTINGS_TABLES:
+        return path, table
+    return spec, None
+
+
+def read_settings(spec: str | Path, base: Target = PLENA_TVM) -> Settings:
+    """Read a PLENA `plena_settings.toml` as a target: the table `FILE.toml:TABLE` names, else
+    `[BEHAVIOR]` when the file has it (the TVM emulator's), else `[TRANSACTIONAL]` (the
+    mainline emulator's; both have the same keys).  Fields the file does not describe
+    (register counts, FPRAM size, opcode table, feature flags) come from `base`.  Missing keys
+    and malformed values are TargetErrors naming the key."""
+    text, table = _settings_path(str(spec))
+    path = Path(text)
     try:
         with open(path, "rb") as f:
             doc = tomllib.load(f)
@@ -300,41 +394,72 @@ def load_settings_toml(path: Path, table: str = "BEHAVIOR", base: Target = PLENA
         raise TargetError(f"cannot read target file {path}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise TargetError(f"{path}: not valid TOML: {e}") from None
-    where = f"{path} [{table}]"
+    except UnicodeDecodeError:
+        raise TargetError(f"{path}: not a UTF-8 text file") from None
+    if table is None:
+        table = next((name for name in SETTINGS_TABLES if name in doc), SETTINGS_TABLES[0])
     section = doc.get(table)
     if not isinstance(section, dict):
         raise TargetError(f"{path}: no [{table}] table")
+    reader = _TableReader(f"{path} [{table}]", section)
+    values = reader.read()
+    values |= {"name": path.stem if table == SETTINGS_TABLES[0] else f"{path.stem}-{table}",
+               "source": f"{path}:{table}"}
+    target = base.with_overrides(**values)
+    return Settings(target, path, table, reader.used, reader.ignored())
 
-    def need(tbl: dict, key: str, ctx: str) -> Any:
-        if key not in tbl:
-            raise TargetError(f"{where}: missing {ctx}.{key}")
-        return tbl[key]
 
-    config = need(section, "CONFIG", "")
-    values: dict[str, Any] = {"name": path.stem, "source": str(path)}
-    for key, attr in _CONFIG_FIELDS.items():
-        entry = need(config, key, "CONFIG")
-        value = entry.get("value") if isinstance(entry, dict) else None
-        if not isinstance(value, int):
-            raise TargetError(f"{where}: CONFIG.{key}.value must be an integer")
-        values[attr] = value
-    dc = need(config, "DC_EN", "CONFIG").get("value")
-    values["dc_en"] = bool(dc)
-    column = "dc_lib_en" if values["dc_en"] else "dc_lib_dis"
+class _TableReader:
+    """Reads one table of a settings file into target field values, noting each key used."""
 
-    precision = need(section, "PRECISION", "")
-    for key, attr in _PRECISION_FIELDS.items():
-        values[attr] = _parse_hbm_format(need(precision, key, "PRECISION"), f"{where} {key}")
+    def __init__(self, where: str, section: dict):
+        self.where, self.section = where, section
+        self.used: dict[str, Any] = {}
 
-    latency = need(section, "LATENCY", "")
-    lat: dict[str, int] = {}
-    for key in LATENCY_KEYS:
-        entry = need(latency, key, "LATENCY")
-        if not isinstance(entry, dict) or not isinstance(entry.get(column), int):
-            raise TargetError(f"{where}: LATENCY.{key}.{column} must be an integer")
-        lat[key] = entry[column]
-    values["latencies"] = lat
-    return base.with_overrides(**values)
+    def need(self, group: str, key: str) -> Any:
+        table = self.section.get(group)
+        if not isinstance(table, dict) or key not in table:
+            raise TargetError(f"{self.where}: missing {group}.{key}")
+        return table[key]
+
+    def read(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, attr in _CONFIG_FIELDS.items():
+            entry = self.need("CONFIG", key)
+            value = entry.get("value") if isinstance(entry, dict) else None
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TargetError(f"{self.where}: CONFIG.{key}.value must be an integer")
+            values[attr] = self.used[f"CONFIG.{key}"] = value
+        dc = self.need("CONFIG", "DC_EN")
+        values["dc_en"] = bool(dc.get("value") if isinstance(dc, dict) else None)
+        self.used["CONFIG.DC_EN"] = int(values["dc_en"])
+        column = "dc_lib_en" if values["dc_en"] else "dc_lib_dis"
+        for key, attr in _PRECISION_FIELDS.items():
+            where = f"{self.where} PRECISION.{key}"
+            values[attr] = _parse_hbm_format(self.need("PRECISION", key), where)
+            self.used[f"PRECISION.{key}"] = "MXFP8"
+        latencies: dict[str, int] = {}
+        for key in LATENCY_KEYS:
+            entry = self.need("LATENCY", key)
+            if not isinstance(entry, dict) or not isinstance(entry.get(column), int):
+                raise TargetError(f"{self.where}: LATENCY.{key}.{column} must be an integer")
+            latencies[key] = self.used[f"LATENCY.{key}"] = entry[column]
+        values["latencies"] = latencies
+        return values
+
+    def ignored(self) -> dict[str, str]:
+        """Every key of the table's CONFIG, PRECISION and LATENCY that set no field."""
+        unused = {}
+        for group in ("CONFIG", "PRECISION", "LATENCY"):
+            table = self.section.get(group)
+            for key in table if isinstance(table, dict) else ():
+                name = f"{group}.{key}"
+                if name not in self.used:
+                    unused[name] = _NOT_USED.get(name, "not a setting of this target")
+        for group in self.section:
+            if group not in ("CONFIG", "PRECISION", "LATENCY"):
+                unused[f"{group}.*"] = "not a setting of this target"
+        return unused
 
 
 def _parse_hbm_format(entry: Any, where: str) -> MxFormat:

@@ -33,7 +33,7 @@ from plena_mlir.sim import image
 from plena_mlir.sim.api import Simulator
 from plena_mlir.sim.errors import MachineFault, SimulationError
 from plena_mlir.sim.stats import format_summary
-from plena_mlir.target import Target, TargetError, get_target
+from plena_mlir.target import Target, TargetError, get_target, settings_note
 
 PROG = "plena-sim"
 _MEM_WORD = re.compile(r"0x[0-9A-Fa-f]{8}")
@@ -170,6 +170,8 @@ def write_dumps(sim: Simulator, out_dir: Path, stats_json: dict) -> None:
 def run(args: argparse.Namespace) -> None:
     try:
         target = get_target(args.target)
+        if note := settings_note(args.target):
+            sys.stderr.write(f"plena-sim: target {note}\n")
     except TargetError as e:
         raise CliError(str(e)) from None
     program = load_program(Path(args.program), target)
