@@ -1,9 +1,11 @@
 """The chains of `plena_mlir.chains` (the SingleStreamBlock) linked, simulated and measured.
 
-    python benchmarks/chains.py [--chain NAME ...] [--hbm-format mxfp8|fp32] [--quick]
+    python benchmarks/chains.py [--chain NAME ...] [--target NAME|FILE.toml]
+                                [--size NAME=VALUE ...] [--hbm-format mxfp8|fp32] [--quick]
                                 [--json]
 
-For every chain at its default sizes, run exactly as `plena-run CHAIN --stages` runs it
+For every chain at its default sizes on the target (or those `--size` sets), run exactly as
+`plena-run CHAIN --stages` runs it
 (`run_library_chain`: linked with an address per intermediate, every stage's outputs and the
 block output checked against the golden), the figures: total simulated cycles against the
 roofline of the whole chain, link (compile) time and simulation wall time, and per stage its
@@ -32,21 +34,21 @@ from plena_mlir.driver.run import run_kernel
 from plena_mlir.linking.kernel_access import tensor_access
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.pipeline import compile_kernel
-from plena_mlir.target import DEFAULT_TARGET
+from plena_mlir.target import DEFAULT_TARGET, Target, TargetError, get_target
 
 #: Per chain, the sizes of `--quick`: the smallest that still tile every stage.
 QUICK_SIZES = {"ssb": {"tokens": 64, "heads": 4, "mlp": 128}}
 
 
 def alone(
-    spec: ChainSpec, overrides: dict, hbm_format: HbmFormat, seed: int = 0
+    spec: ChainSpec, overrides: dict, hbm_format: HbmFormat, target: Target, seed: int = 0
 ) -> dict[str, dict]:
     """Per stage: its kernel compiled on its own (seconds) and run on the golden's inputs to
     the stage (cycles)."""
-    sizes = spec.resolve(overrides)
-    inputs = spec.make_inputs(sizes, np.random.default_rng(seed), DEFAULT_TARGET)
+    sizes = spec.resolve(overrides, target)
+    inputs = spec.make_inputs(sizes, np.random.default_rng(seed), target)
     figures = {}
-    for call in spec.stages(sizes):
+    for call in spec.stages(sizes, target):
         start = time.perf_counter()
         compiled = compile_kernel(call.module)
         compile_seconds = time.perf_counter() - start
@@ -64,10 +66,14 @@ def alone(
     return figures
 
 
-def measure(spec: ChainSpec, overrides: dict, hbm_format: HbmFormat) -> tuple[RunReport, dict]:
-    report = run_library_chain(spec, overrides, hbm_format=hbm_format, stages=True)
+def measure(
+    spec: ChainSpec, overrides: dict, hbm_format: HbmFormat, target: Target = DEFAULT_TARGET
+) -> tuple[RunReport, dict]:
+    report = run_library_chain(
+        spec, overrides, target=target.spec, hbm_format=hbm_format, stages=True
+    )
     row = report.to_json()
-    separate = alone(spec, overrides, hbm_format)
+    separate = alone(spec, overrides, hbm_format, target)
     for stage in row["stages"]:
         stage["alone_cycles"] = separate[stage["name"]]["cycles"]
         stage["alone_compile_seconds"] = separate[stage["name"]]["compile_seconds"]
@@ -94,13 +100,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chain", action="append", help="only this chain (repeatable)")
     p.add_argument("--hbm-format", choices=("mxfp8", "fp32"), default="mxfp8")
     p.add_argument("--quick", action="store_true", help="each chain at its smallest sizes")
+    p.add_argument("--target", default=None, help="preset name or plena_settings.toml")
+    p.add_argument("--size", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
+                   help="override a size of the chain")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = p.parse_args(argv)
     chains = all_chains()
+    try:
+        target = get_target(args.target)
+    except TargetError as error:
+        p.error(str(error))
+    sizes = {}
+    for item in args.size:
+        name, sep, value = item.partition("=")
+        if not sep or not value.isdigit():
+            p.error(f"--size: '{item}' is not NAME=INTEGER")
+        sizes[name.replace("-", "_")] = int(value)
     if unknown := sorted(set(args.chain or ()) - set(chains)):
         p.error(f"unknown chain {', '.join(unknown)} (chains: {', '.join(chains)})")
     measured = [
-        measure(spec, QUICK_SIZES.get(name, {}) if args.quick else {}, args.hbm_format)
+        measure(spec, QUICK_SIZES.get(name, {}) if args.quick else sizes, args.hbm_format, target)
         for name, spec in chains.items()
         if not args.chain or name in args.chain
     ]

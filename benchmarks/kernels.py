@@ -1,17 +1,18 @@
 """The kernel library against its roofline and against the published compiler.
 
     python benchmarks/kernels.py [--kernel NAME ...] [--defaults-only] [--quick]
-                                 [--hbm-format mxfp8|fp32] [--json]
+                                 [--target NAME|FILE.toml] [--hbm-format mxfp8|fp32] [--json]
 
 For every kernel of `plena_mlir.kernels` (or those named with `--kernel`), at its default
-sizes and each of its `test_sizes`, the kernel is compiled, simulated and checked exactly as
-`plena-run` does it (`run_library_kernel`), and a row reports: pass/fail, simulated cycles,
-the roofline lower bound (`plena_mlir.analysis.roofline`) with its limiting unit, cycles / bound,
-dynamic and static instruction counts, the M_MM instructions executed, compile time, and at
-the default sizes the published PLENA compiler's figures for the same kernel where they are
-known (dynamic instructions, M_MM count, cycles) with ours / theirs.  A kernel that cannot be
-built or compiled gets a row with its error.  `--json` prints the rows as a JSON list instead
-of the table.
+sizes and each of its `test_sizes` on the target (`--target`, default plena-tvm), the kernel
+is compiled, simulated and checked exactly as `plena-run` does it (`run_library_kernel`),
+and a row reports: pass/fail, simulated cycles, the roofline lower bound
+(`plena_mlir.analysis.roofline`) with its limiting unit, cycles / bound, dynamic and static
+instruction counts, the M_MM instructions executed, compile time, and at the default sizes
+the published PLENA compiler's figures for the same kernel where they are known (dynamic
+instructions, M_MM count, cycles) with ours / theirs. A kernel that cannot be built or
+compiled gets a row with its error. `--json` prints the rows as a JSON list instead of the
+table.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from plena_mlir.driver.kernel_check import run_library_kernel
 from plena_mlir.driver.report import format_sizes
 from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.spec import KernelSpec
+from plena_mlir.target import DEFAULT_TARGET, Target, TargetError, get_target
 
 #: Dynamic instruction counts of the published compiler's programs at its test sizes, which
 #: are our kernels' default sizes (issues 3 and 4; flash_attention at 8 heads of 16, 2 q
@@ -71,15 +73,17 @@ COLUMNS = (
 )
 
 
-def measure(spec: KernelSpec, overrides: dict, hbm_format: str) -> dict:
-    """One row: the kernel at the default sizes with `overrides`."""
-    sizes = {**spec.default_sizes(), **overrides}
+def measure(
+    spec: KernelSpec, overrides: dict, hbm_format: str, target: Target = DEFAULT_TARGET
+) -> dict:
+    """One row: the kernel at its default sizes on `target` with `overrides`."""
+    sizes = {**spec.default_sizes(target), **overrides}
     row: dict = {"kernel": spec.name, "sizes": sizes}
     try:
-        report = run_library_kernel(spec, overrides, hbm_format=hbm_format)
+        report = run_library_kernel(spec, overrides, target=target.spec, hbm_format=hbm_format)
     except BadInput as error:
         return {**row, "error": str(error)}
-    defaults = not overrides
+    defaults = not overrides and target == DEFAULT_TARGET
     published = PUBLISHED_DYNAMIC_INSTRUCTIONS.get(spec.name) if defaults else None
     published_cycles = PUBLISHED_CYCLES.get(spec.name) if defaults else None
     return {
@@ -127,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--kernel", action="append", help="only this kernel (repeatable)")
     p.add_argument("--defaults-only", action="store_true", help="skip the test_sizes")
+    p.add_argument("--target", default=None, help="preset name or plena_settings.toml")
     p.add_argument("--hbm-format", choices=("mxfp8", "fp32"), default="mxfp8")
     p.add_argument("--quick", action="store_true", help=f"{', '.join(QUICK)} at the defaults")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -136,11 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         args.kernel, args.defaults_only = list(QUICK), True
     if unknown := sorted(set(args.kernel or ()) - set(kernels)):
         p.error(f"unknown kernel {', '.join(unknown)} (kernels: {', '.join(kernels)})")
+    try:
+        target = get_target(args.target)
+    except TargetError as error:
+        p.error(str(error))
     rows = [
-        measure(spec, dict(overrides), args.hbm_format)
+        measure(spec, dict(overrides), args.hbm_format, target)
         for name, spec in kernels.items()
         if not args.kernel or name in args.kernel
-        for overrides in ({}, *(() if args.defaults_only else spec.sizes_to_test()))
+        for overrides in ({}, *(() if args.defaults_only else spec.sizes_to_test(target)))
     ]
     sys.stdout.write(json.dumps(rows, indent=2) + "\n" if args.json else format_table(rows))
     return 0 if all(row.get("check") == "pass" for row in rows) else 1
