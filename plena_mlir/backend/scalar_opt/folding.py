@@ -33,6 +33,7 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.utils.exceptions import DiagnosticException
 
+from plena_mlir.backend.scalar_opt.effects import is_trivially_dead
 from plena_mlir.backend.scalar_opt.values import (
     ARITHMETIC_OPS,
     U32_MASK,
@@ -66,11 +67,20 @@ Replacement = SSAValue | list[Operation]
 def fold_scalar_arithmetic(facts: ScalarFacts) -> bool:
     """Fold and simplify to a fixpoint (dead pure ops are erased on the way); True if the
     module changed."""
+    patterns = [EraseDeadOp(), FoldScalarArithmetic(facts), FoldConstantAddress(facts)]
     walker = PatternRewriteWalker(
-        GreedyRewritePatternApplier([FoldScalarArithmetic(facts), FoldConstantAddress(facts)]),
-        apply_recursively=True,
+        GreedyRewritePatternApplier(patterns, dce_enabled=False), apply_recursively=True
     )
     return walker.rewrite_module(facts.module)
+
+
+class EraseDeadOp(RewritePattern):
+    """The applier's dead-code erasure, first of the patterns as the applier would run it,
+    with `effects.is_trivially_dead`, which does not build the effect sets of plena ops."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if is_trivially_dead(op):
+            rewriter.erase(op)
 
 
 @dataclass
