@@ -1,4 +1,5 @@
-"""The memory effects of the `plena` ops as the CSE and dead-code checks use them, cheaply.
+"""The memory effects and traits of the `plena` ops as CSE and dead-code checks ask them,
+cheaply.
 
 xDSL's CSE and trivial-dead-code checks only ask of `get_effects(op)` whether it is unknown
 (None), empty, only READs, or holds some other effect.  `EffectClass` is that answer, and
@@ -27,11 +28,11 @@ instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import IntEnum
 
 from xdsl.backend.register_type import RegisterAllocatedMemoryEffect, RegisterType
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 from xdsl.traits import (
     IsTerminator,
     MemoryEffect,
@@ -42,7 +43,7 @@ from xdsl.traits import (
 )
 from xdsl.transforms.dead_code_elimination import is_trivially_dead as xdsl_is_trivially_dead
 
-from plena_mlir.dialects.plena import LoopOp, Plena, PlenaInstruction
+from plena_mlir.dialects.plena import LoopOp, Plena, PlenaInstruction, PlenaRegisterType
 from plena_mlir.dialects.plena.base import InstructionEffects
 from plena_mlir.dialects.plena.loop_ops import allocated_counter
 from plena_mlir.dialects.plena.pseudo_ops import ReadsResultRegister
@@ -65,42 +66,49 @@ class EffectClass(IntEnum):
 #: Memo of loop classes for one transform run (`effect_class`).
 LoopClasses = dict[LoopOp, EffectClass]
 
+Classifier = Callable[[Operation], EffectClass]
+
 
 def effect_class(op: Operation, loops: LoopClasses) -> EffectClass:
     """The class of `get_effects(op)`; a loop's class is taken from, or stored in, `loops`."""
-    if isinstance(op, LoopOp):
-        known = loops.get(op)
-        if known is None:
-            known = loops[op] = _loop_class(op, loops)
-        return known
     classify = _CLASSIFIER_OF.get(type(op))
-    return _class_of_effects(op) if classify is None else classify(op)
+    if classify is not None:
+        return classify(op)
+    if type(op) is LoopOp:
+        known = loops.get(op)  # type: ignore[arg-type]
+        if known is None:
+            known = loops[op] = _loop_class(op, loops)  # type: ignore[index, arg-type]
+        return known
+    return _class_of_effects(op)
+
+
+def is_terminator(op: Operation) -> bool:
+    """`op.has_trait(IsTerminator)`."""
+    known = _TERMINATOR.get(type(op))
+    return op.has_trait(IsTerminator) if known is None else known
 
 
 def is_trivially_dead(op: Operation) -> bool:
     """xDSL's `is_trivially_dead` (no result used, no observable effect), for plena ops
     without computing their effect sets."""
-    if any(result.first_use is not None for result in op.results):
-        return False
-    if type(op) not in _CLASSIFIER_OF and not isinstance(op, LoopOp):
+    for result in op.results:
+        if result.first_use is not None:
+            return False
+    if type(op) not in _KEPT:
         return xdsl_is_trivially_dead(op)
-    return (
-        not op.has_trait(IsTerminator, value_if_unregistered=False)
-        and not op.has_trait(SymbolOpInterface, value_if_unregistered=False)
-        and not _observable(op)
-    )
+    return not _KEPT[type(op)] and not _observable(op)
 
 
 def _observable(op: Operation) -> bool:
     """True if `op` (a plena op) has effects beyond reads, or unknown ones."""
-    if isinstance(op, LoopOp):
-        return allocated_counter(op) is not None or any(
-            _observable(inner) for inner in op.body.block.ops
-        )
     classify = _CLASSIFIER_OF.get(type(op))
-    if classify is None:
-        return _class_of_effects(op) >= EffectClass.WRITES
-    return classify(op) >= EffectClass.WRITES
+    if classify is not None:
+        return classify(op) >= EffectClass.WRITES
+    if type(op) is LoopOp:
+        return allocated_counter(op) is not None or any(
+            _observable(inner) for inner in op.regions[0].block.ops
+        )
+    return _class_of_effects(op) >= EffectClass.WRITES
 
 
 def _loop_class(loop: LoopOp, loops: LoopClasses) -> EffectClass:
@@ -112,24 +120,41 @@ def _loop_class(loop: LoopOp, loops: LoopClasses) -> EffectClass:
     return body
 
 
-def _allocated(values) -> bool:
-    return any(isinstance(t := v.type, RegisterType) and t.is_allocated for v in values)
+_PLENA_REGISTERS = frozenset(PlenaRegisterType.__subclasses__())
 
 
-def _instruction_class(op: Operation) -> EffectClass:
-    assert isinstance(op, PlenaInstruction)
-    machine = op.MACHINE_EFFECTS
-    if MemoryEffectKind.WRITE in machine or _allocated(op.results):
-        return EffectClass.WRITES
-    if MemoryEffectKind.READ in machine or _allocated(op.operands):
-        return EffectClass.READS
-    return EffectClass.NONE
+def _allocated(values: Iterable[SSAValue]) -> bool:
+    """True if a value is of an allocated register type."""
+    for value in values:
+        register = value.type
+        if type(register) in _PLENA_REGISTERS:
+            if register.register_name.data:  # type: ignore[attr-defined]
+                return True
+        elif isinstance(register, RegisterType) and register.is_allocated:
+            return True
+    return False
 
 
-def _register_class(op: Operation) -> EffectClass:
+def _registers_class(op: Operation) -> EffectClass:
+    """RegisterAllocatedMemoryEffect: writes of allocated results, reads of allocated
+    operands."""
     if _allocated(op.results):
         return EffectClass.WRITES
     return EffectClass.READS if _allocated(op.operands) else EffectClass.NONE
+
+
+def _reading_registers_class(op: Operation) -> EffectClass:
+    """RegisterAllocatedMemoryEffect plus a machine-state read."""
+    return EffectClass.WRITES if _allocated(op.results) else EffectClass.READS
+
+
+def _instruction_classifier(op_type: type[PlenaInstruction]) -> Classifier:
+    machine = op_type.MACHINE_EFFECTS
+    if machine - {MemoryEffectKind.READ}:
+        return _constant(EffectClass.WRITES)
+    if machine:
+        return _reading_registers_class
+    return _registers_class
 
 
 def _class_of_effects(op: Operation) -> EffectClass:
@@ -143,34 +168,45 @@ def _class_of_effects(op: Operation) -> EffectClass:
     return EffectClass.WRITES
 
 
-def _constant(effect: EffectClass) -> Callable[[Operation], EffectClass]:
+def _constant(effect: EffectClass) -> Classifier:
     return lambda op: effect
 
 
-#: The classifier of an op by the type of its one memory-effect trait.
-_CLASSIFIER_OF_TRAIT: dict[type[MemoryEffect], Callable[[Operation], EffectClass]] = {
-    InstructionEffects: _instruction_class,
-    RegisterAllocatedMemoryEffect: _register_class,
-    ReadsResultRegister: _constant(EffectClass.READS),
-}
-
-
-def _classifier(op_type: type[Operation]) -> Callable[[Operation], EffectClass] | None:
+def _classifier(op_type: type[Operation]) -> Classifier | None:
     """The classifier of the ops of `op_type` (not a loop), from its memory-effect traits;
-    None when they are not ones `_CLASSIFIER_OF_TRAIT` knows."""
-    traits = op_type.get_traits_of_type(MemoryEffect)  # type: ignore[attr-defined]
+    None when they are not ones this module knows."""
+    traits = op_type.get_traits_of_type(MemoryEffect)
     if not traits:
         return _constant(EffectClass.UNKNOWN)
     if len(traits) != 1:
         return None
-    if isinstance(traits[0], NoMemoryEffect):
+    trait = type(traits[0])
+    if issubclass(trait, NoMemoryEffect):
         return _constant(EffectClass.NONE)
-    return _CLASSIFIER_OF_TRAIT.get(type(traits[0]))
+    if trait is InstructionEffects:
+        return _instruction_classifier(op_type)  # type: ignore[arg-type]
+    if trait is RegisterAllocatedMemoryEffect:
+        return _registers_class
+    if trait is ReadsResultRegister:
+        return _constant(EffectClass.READS)
+    return None
 
 
 #: The classifier of every plena op type but plena.loop whose effect traits are known.
-_CLASSIFIER_OF: dict[type[Operation], Callable[[Operation], EffectClass]] = {
+_CLASSIFIER_OF: dict[type[Operation], Classifier] = {
     op_type: classify
     for op_type in Plena.operations
     if op_type is not LoopOp and (classify := _classifier(op_type)) is not None
+}
+
+#: Whether each plena op type is a terminator.
+_TERMINATOR: dict[type[Operation], bool] = {
+    op_type: op_type.has_trait(IsTerminator) for op_type in Plena.operations
+}
+
+#: For the plena op types `is_trivially_dead` classifies itself (plena.loop and those of
+#: `_CLASSIFIER_OF`): whether a trait keeps every op of the type (terminator, symbol).
+_KEPT: dict[type[Operation], bool] = {
+    op_type: op_type.has_trait(IsTerminator) or op_type.has_trait(SymbolOpInterface)
+    for op_type in (LoopOp, *_CLASSIFIER_OF)
 }
