@@ -113,6 +113,12 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
 
     INFO: ClassVar[OpcodeInfo]
     ROLES: ClassVar[tuple[Role, ...]]
+    PROPERTY_NAMES: ClassVar[tuple[str, ...]]
+    """The table names of the PROPERTY operands, in table order."""
+    OPERAND_COUNT: ClassVar[int]
+    """How many SSA operands the op has (READ and UPDATE operands)."""
+    RESULT_TYPES: ClassVar[tuple[PlenaRegisterType, ...]]
+    """The unallocated types of its results (WRITE and UPDATE operands)."""
     MACHINE_EFFECTS: ClassVar[frozenset[MemoryEffectKind]] = READS_AND_WRITES_MACHINE_STATE
 
     comment = opt_attr_def(StringAttr)
@@ -129,31 +135,29 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
     ):
         """Operands in assembly order; results unallocated unless `result_types` is given;
         immediates and literal flags by their table names (`imm=16`, `rmask=0`)."""
-        names = self.property_names()
-        if set(properties) != set(names):
+        names = self.PROPERTY_NAMES
+        if properties.keys() != set(names):
             raise TypeError(
                 f"{self.INFO.mnemonic} takes properties ({', '.join(names)}), "
                 f"got ({', '.join(properties)})"
             )
-        if result_types is None:
-            result_types = [
-                REGISTER_TYPE_OF_KIND[op.kind].unallocated()
-                for op, role in zip(self.INFO.operands, self.ROLES, strict=True)
-                if role in (Role.WRITE, Role.UPDATE)
-            ]
-        super().__init__(
-            operands=list(operands),
-            result_types=list(result_types),
+        values = [SSAValue.get(operand) for operand in operands]
+        types = self.RESULT_TYPES if result_types is None else tuple(result_types)
+        if len(values) != self.OPERAND_COUNT or len(types) != len(self.RESULT_TYPES):
+            raise TypeError(
+                f"{self.INFO.mnemonic} takes {self.OPERAND_COUNT} operands and "
+                f"{len(self.RESULT_TYPES)} results, got {len(values)} and {len(types)}"
+            )
+        # Operation.__init__, not the IRDL builder: an instruction has exactly one operand
+        # per READ / UPDATE and one result per WRITE / UPDATE table operand, none optional
+        # or variadic, so the builder's segment bookkeeping has nothing to do (and doubles
+        # the cost of building an instruction).
+        Operation.__init__(
+            self,
+            operands=values,
+            result_types=types,
             properties={name: IntegerAttr(properties[name], i64) for name in names},
             attributes={"comment": StringAttr(comment)} if comment is not None else {},
-        )
-
-    @classmethod
-    def property_names(cls) -> tuple[str, ...]:
-        return tuple(
-            op.name
-            for op, role in zip(cls.INFO.operands, cls.ROLES, strict=True)
-            if role is Role.PROPERTY
         )
 
     @classmethod
@@ -264,7 +268,16 @@ def _encoded_value(attr: Attribute | None) -> int | None:
 @cache
 def shape_base(signature: tuple[tuple[str, Kind, Role], ...]) -> type[PlenaInstruction]:
     """The abstract op class for one operand list: its fields and assembly format."""
-    namespace: dict[str, object] = {"ROLES": tuple(role for _, _, role in signature)}
+    namespace: dict[str, object] = {
+        "ROLES": tuple(role for _, _, role in signature),
+        "PROPERTY_NAMES": tuple(name for name, _, role in signature if role is Role.PROPERTY),
+        "OPERAND_COUNT": sum(role in (Role.READ, Role.UPDATE) for _, _, role in signature),
+        "RESULT_TYPES": tuple(
+            REGISTER_TYPE_OF_KIND[kind].unallocated()
+            for _, kind, role in signature
+            if role in (Role.WRITE, Role.UPDATE)
+        ),
+    }
     pieces: list[str] = []
     for name, kind, role in signature:
         if role is Role.PROPERTY:
@@ -280,7 +293,12 @@ def shape_base(signature: tuple[tuple[str, Kind, Role], ...]) -> type[PlenaInstr
         if role in (Role.WRITE, Role.UPDATE):
             namespace[f"{name}_out" if role is Role.UPDATE else name] = result_def(register)
     namespace["assembly_format"] = _assembly_format(pieces, signature)
-    namespace["__annotations__"] = {"ROLES": "ClassVar[tuple[Role, ...]]"}
+    namespace["__annotations__"] = {
+        "ROLES": "ClassVar[tuple[Role, ...]]",
+        "PROPERTY_NAMES": "ClassVar[tuple[str, ...]]",
+        "OPERAND_COUNT": "ClassVar[int]",
+        "RESULT_TYPES": "ClassVar[tuple[PlenaRegisterType, ...]]",
+    }
     class_name = "".join(_shape_word(*entry) for entry in signature) + "Operation"
     return type(class_name, (PlenaInstruction, ABC), namespace)
 
