@@ -43,7 +43,7 @@ from xdsl.traits import (
 )
 from xdsl.transforms.dead_code_elimination import is_trivially_dead as xdsl_is_trivially_dead
 
-from plena_mlir.dialects.plena import LoopOp, Plena, PlenaInstruction, PlenaRegisterType
+from plena_mlir.dialects.plena import REGISTER_TYPE_OF_KIND, LoopOp, Plena, PlenaInstruction
 from plena_mlir.dialects.plena.base import InstructionEffects
 from plena_mlir.dialects.plena.loop_ops import allocated_counter
 from plena_mlir.dialects.plena.pseudo_ops import ReadsResultRegister
@@ -120,7 +120,7 @@ def _loop_class(loop: LoopOp, loops: LoopClasses) -> EffectClass:
     return body
 
 
-_PLENA_REGISTERS = frozenset(PlenaRegisterType.__subclasses__())
+_PLENA_REGISTERS = frozenset(REGISTER_TYPE_OF_KIND.values())
 
 
 def _allocated(values: Iterable[SSAValue]) -> bool:

@@ -88,7 +88,7 @@ class FoldScalarArithmetic(RewritePattern):
     facts: ScalarFacts
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
-        if not isinstance(op, ARITHMETIC_OPS):
+        if type(op) not in ARITHMETIC_OPS:
             return
         if not has_unallocated_results(op):
             self._check_immediate(op)
@@ -182,10 +182,9 @@ class FoldConstantAddress(RewritePattern):
     facts: ScalarFacts
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
-        name = ADDRESS_OPERAND_OF.get(type(op))  # type: ignore[arg-type]
-        if name is None or not self.facts.zero_is_reliable:
+        index = _ADDRESS_OPERAND_INDEX.get(type(op))  # type: ignore[arg-type]
+        if index is None or not self.facts.zero_is_reliable:
             return
-        index = _operand_index(type(op), name)  # type: ignore[arg-type]
         base = self.facts.constant(op.operands[index])
         if not base:  # unknown, or gp0 already
             return
@@ -204,6 +203,12 @@ def _operand_index(op_class: type[PlenaInstruction], name: str) -> int:
         if role in (Role.READ, Role.UPDATE)
     ]
     return reads.index(name)
+
+
+#: ADDRESS_OPERAND_OF as SSA operand positions.
+_ADDRESS_OPERAND_INDEX: dict[type[PlenaInstruction], int] = {
+    op_class: _operand_index(op_class, name) for op_class, name in ADDRESS_OPERAND_OF.items()
+}
 
 
 def _multiply(x: SSAValue, c: int) -> Replacement | None:
