@@ -119,6 +119,8 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
     """How many SSA operands the op has (READ and UPDATE operands)."""
     RESULT_TYPES: ClassVar[tuple[PlenaRegisterType, ...]]
     """The unallocated types of its results (WRITE and UPDATE operands)."""
+    IN_PLACE: ClassVar[tuple[tuple[int, int], ...]]
+    """The SSA operand and result positions of each UPDATE operand."""
     MACHINE_EFFECTS: ClassVar[frozenset[MemoryEffectKind]] = READS_AND_WRITES_MACHINE_STATE
 
     comment = opt_attr_def(StringAttr)
@@ -195,6 +197,11 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
             table.append((role, attr))
         return table
 
+    def inouts(self) -> list[tuple[SSAValue, SSAValue]]:
+        """The (operand, result) pair of each UPDATE operand, as in
+        `get_register_constraints().inouts` (empty for most instructions)."""
+        return [(self.operands[i], self.results[j]) for i, j in self.IN_PLACE]
+
     def get_register_constraints(self) -> RegisterConstraints:
         ins: list[SSAValue] = []
         outs = []
@@ -224,7 +231,7 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
                 message = operand_error(self.INFO, index, value, target)
                 if message:
                     raise VerifyException(message)
-        for operand, result in self.get_register_constraints().inouts:
+        for operand, result in self.inouts():
             both_allocated = operand.type.is_allocated and result.type.is_allocated
             if both_allocated and operand.type != result.type:
                 raise VerifyException(
@@ -237,7 +244,7 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
         """The machine instruction; DiagnosticException naming the op if a register operand is
         not allocated to a physical register."""
         values: list[int] = []
-        inouts = self.get_register_constraints().inouts
+        inouts = self.inouts()
         for (role, attr), op in zip(self.table_operands(), self.INFO.operands, strict=True):
             value = 0 if role is Role.IGNORED else _encoded_value(attr)
             if value is None:
@@ -277,6 +284,7 @@ def shape_base(signature: tuple[tuple[str, Kind, Role], ...]) -> type[PlenaInstr
             for _, kind, role in signature
             if role in (Role.WRITE, Role.UPDATE)
         ),
+        "IN_PLACE": _in_place_positions(signature),
     }
     pieces: list[str] = []
     for name, kind, role in signature:
@@ -298,9 +306,24 @@ def shape_base(signature: tuple[tuple[str, Kind, Role], ...]) -> type[PlenaInstr
         "PROPERTY_NAMES": "ClassVar[tuple[str, ...]]",
         "OPERAND_COUNT": "ClassVar[int]",
         "RESULT_TYPES": "ClassVar[tuple[PlenaRegisterType, ...]]",
+        "IN_PLACE": "ClassVar[tuple[tuple[int, int], ...]]",
     }
     class_name = "".join(_shape_word(*entry) for entry in signature) + "Operation"
     return type(class_name, (PlenaInstruction, ABC), namespace)
+
+
+def _in_place_positions(
+    signature: tuple[tuple[str, Kind, Role], ...],
+) -> tuple[tuple[int, int], ...]:
+    """The SSA operand and result positions of each UPDATE operand of `signature`."""
+    positions = []
+    operand = result = 0
+    for _, _, role in signature:
+        if role is Role.UPDATE:
+            positions.append((operand, result))
+        operand += role in (Role.READ, Role.UPDATE)
+        result += role in (Role.WRITE, Role.UPDATE)
+    return tuple(positions)
 
 
 def _assembly_format(pieces: list[str], signature: tuple[tuple[str, Kind, Role], ...]) -> str:
