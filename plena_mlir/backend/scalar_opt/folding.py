@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
@@ -67,20 +66,30 @@ Replacement = SSAValue | list[Operation]
 def fold_scalar_arithmetic(facts: ScalarFacts) -> bool:
     """Fold and simplify to a fixpoint (dead pure ops are erased on the way); True if the
     module changed."""
-    patterns = [EraseDeadOp(), FoldScalarArithmetic(facts), FoldConstantAddress(facts)]
-    walker = PatternRewriteWalker(
-        GreedyRewritePatternApplier(patterns, dce_enabled=False), apply_recursively=True
-    )
+    walker = PatternRewriteWalker(ScalarFolding(facts), apply_recursively=True)
     return walker.rewrite_module(facts.module)
 
 
-class EraseDeadOp(RewritePattern):
-    """The applier's dead-code erasure, first of the patterns as the applier would run it,
-    with `effects.is_trivially_dead`, which does not build the effect sets of plena ops."""
+@dataclass
+class ScalarFolding(RewritePattern):
+    """What GreedyRewritePatternApplier([FoldScalarArithmetic, FoldConstantAddress]) does,
+    without trying every pattern on every op: a trivially dead op is erased (the applier's
+    DCE, asked through `effects.is_trivially_dead`, which builds no effect sets), else the op
+    goes to the one pattern that applies to its type."""
+
+    facts: ScalarFacts
+
+    def __post_init__(self) -> None:
+        self._arithmetic = FoldScalarArithmetic(self.facts)
+        self._address = FoldConstantAddress(self.facts)
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if is_trivially_dead(op):
             rewriter.erase(op)
+        elif type(op) in ARITHMETIC_OPS:
+            self._arithmetic.match_and_rewrite(op, rewriter)
+        elif type(op) in _ADDRESS_OPERAND_INDEX:
+            self._address.match_and_rewrite(op, rewriter)
 
 
 @dataclass
