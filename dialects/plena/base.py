@@ -34,7 +34,11 @@ from functools import cache
 from typing import ClassVar, Self
 
 from plena_mlir.dialects.plena.attrs import target_of
-from plena_mlir.dialects.plena.registers import REGISTER_TYPE_OF_KIND, PlenaRegisterType
+from plena_mlir.dialects.plena.registers import (
+    REGISTER_TYPE_OF_KIND,
+    REGISTER_TYPES,
+    PlenaRegisterType,
+)
 from xdsl.backend.register_allocatable import HasRegisterConstraints, RegisterConstraints
 from xdsl.backend.register_type import RegisterAllocatedMemoryEffect
 from xdsl.dialects.builtin import I64, IntegerAttr, StringAttr, i64
@@ -121,6 +125,9 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
     """The unallocated types of its results (WRITE and UPDATE operands)."""
     IN_PLACE: ClassVar[tuple[tuple[int, int], ...]]
     """The SSA operand and result positions of each UPDATE operand."""
+    TABLE_SOURCES: ClassVar[tuple[tuple[Role, int | str | None], ...]]
+    """Per opcode-table operand: its role and where the op holds it (SSA operand position
+    for READ and UPDATE, result position for WRITE, property name, None if IGNORED)."""
     MACHINE_EFFECTS: ClassVar[frozenset[MemoryEffectKind]] = READS_AND_WRITES_MACHINE_STATE
 
     comment = opt_attr_def(StringAttr)
@@ -182,18 +189,16 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
     def table_operands(self) -> list[tuple[Role, Attribute | None]]:
         """Per opcode-table operand: its role and its register type or property value
         (None for IGNORED).  An UPDATE operand is described by its input's type."""
-        operands = iter(self.operands)
-        results = iter(self.results)
+        operands, results, properties = self.operands, self.results, self.properties
         table: list[tuple[Role, Attribute | None]] = []
-        for op, role in zip(self.INFO.operands, self.ROLES, strict=True):
+        for role, where in self.TABLE_SOURCES:
             attr: Attribute | None = None
-            if role in (Role.READ, Role.UPDATE):
-                attr = next(operands).type
-            if role in (Role.WRITE, Role.UPDATE):
-                result = next(results).type
-                attr = result if attr is None else attr
-            if role is Role.PROPERTY:
-                attr = self.properties[op.name]
+            if role is Role.READ or role is Role.UPDATE:
+                attr = operands[where].type  # type: ignore[index]
+            elif role is Role.WRITE:
+                attr = results[where].type  # type: ignore[index]
+            elif role is Role.PROPERTY:
+                attr = properties[where]  # type: ignore[index]
             table.append((role, attr))
         return table
 
@@ -244,16 +249,16 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
         """The machine instruction; DiagnosticException naming the op if a register operand is
         not allocated to a physical register."""
         values: list[int] = []
-        inouts = self.inouts()
-        for (role, attr), op in zip(self.table_operands(), self.INFO.operands, strict=True):
+        for role, attr in self.table_operands():
             value = 0 if role is Role.IGNORED else _encoded_value(attr)
             if value is None:
+                name = self.INFO.operands[len(values)].name
                 raise DiagnosticException(
-                    f"cannot emit {self.name}: register operand '{op.name}' is {attr}, not a "
+                    f"cannot emit {self.name}: register operand '{name}' is {attr}, not a "
                     "physical register; allocate registers first"
                 )
             values.append(value)
-        for operand, result in inouts:
+        for operand, result in self.inouts():
             if result.type != operand.type:
                 raise DiagnosticException(
                     f"cannot emit {self.name}: its result must be in the register of its "
@@ -265,8 +270,8 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
 def _encoded_value(attr: Attribute | None) -> int | None:
     """The integer an operand encodes as: a physical register number or a property value;
     None for unallocated or virtual registers."""
-    if isinstance(attr, PlenaRegisterType):
-        return attr.physical_index
+    if type(attr) in REGISTER_TYPES:
+        return attr.physical_index  # type: ignore[union-attr]
     if isinstance(attr, IntegerAttr):
         return attr.value.data
     return None
@@ -285,6 +290,7 @@ def shape_base(signature: tuple[tuple[str, Kind, Role], ...]) -> type[PlenaInstr
             if role in (Role.WRITE, Role.UPDATE)
         ),
         "IN_PLACE": _in_place_positions(signature),
+        "TABLE_SOURCES": _table_sources(signature),
     }
     pieces: list[str] = []
     for name, kind, role in signature:
@@ -307,9 +313,30 @@ def shape_base(signature: tuple[tuple[str, Kind, Role], ...]) -> type[PlenaInstr
         "OPERAND_COUNT": "ClassVar[int]",
         "RESULT_TYPES": "ClassVar[tuple[PlenaRegisterType, ...]]",
         "IN_PLACE": "ClassVar[tuple[tuple[int, int], ...]]",
+        "TABLE_SOURCES": "ClassVar[tuple[tuple[Role, int | str | None], ...]]",
     }
     class_name = "".join(_shape_word(*entry) for entry in signature) + "Operation"
     return type(class_name, (PlenaInstruction, ABC), namespace)
+
+
+def _table_sources(
+    signature: tuple[tuple[str, Kind, Role], ...],
+) -> tuple[tuple[Role, int | str | None], ...]:
+    """PlenaInstruction.TABLE_SOURCES of `signature`."""
+    sources: list[tuple[Role, int | str | None]] = []
+    operand = result = 0
+    for name, _, role in signature:
+        if role in (Role.READ, Role.UPDATE):
+            sources.append((role, operand))
+        elif role is Role.WRITE:
+            sources.append((role, result))
+        elif role is Role.PROPERTY:
+            sources.append((role, name))
+        else:
+            sources.append((role, None))
+        operand += role in (Role.READ, Role.UPDATE)
+        result += role in (Role.WRITE, Role.UPDATE)
+    return tuple(sources)
 
 
 def _in_place_positions(

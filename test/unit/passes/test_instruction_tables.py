@@ -44,3 +44,22 @@ def test_wrong_operand_counts_name_the_instruction():
 
 def test_register_types_are_the_register_files():
     assert REGISTER_TYPES == set(PlenaRegisterType.__subclasses__())
+
+
+@pytest.mark.parametrize("op_class", INSTRUCTION_OPS, ids=lambda c: c.INFO.mnemonic)
+def test_table_sources_follow_the_opcode_table(op_class):
+    operands = iter(range(op_class.OPERAND_COUNT))
+    results = iter(range(len(op_class.RESULT_TYPES)))
+    for (role, where), operand in zip(
+        op_class.TABLE_SOURCES, op_class.INFO.operands, strict=True
+    ):
+        if role in (Role.READ, Role.UPDATE):
+            assert where == next(operands)
+            if role is Role.UPDATE:
+                next(results)
+        elif role is Role.WRITE:
+            assert where == next(results)
+        elif role is Role.PROPERTY:
+            assert where == operand.name
+        else:
+            assert where is None
