@@ -112,7 +112,8 @@ class ScalarFacts:
         `plena.get_register` at the start of the module, so zero operands are one value."""
         facts = ScalarFacts(module, target_of(module), not _writes_zero_register(module))
         if facts.zero_is_reliable:
-            reads = [op for op in module.walk() if _reads_zero_register(op)]
+            reads = [op for op in module.walk() if type(op) is GetRegisterOp]
+            reads = [op for op in reads if _reads_zero_register(op)]
             if reads:
                 zero = facts.zero_register()
                 for read in reads:
@@ -163,8 +164,14 @@ def _reads_zero_register(op: Operation | Block) -> bool:
 
 def _writes_zero_register(module: ModuleOp) -> bool:
     for op in module.walk():
-        if not isinstance(op, GetRegisterOp) and Registers.ZERO in op.result_types:
+        if type(op) is not GetRegisterOp and any(_is_zero(r) for r in op.results):
             return True
-        if any(arg.type == Registers.ZERO for r in op.regions for b in r.blocks for arg in b.args):
+        if op.regions and any(_is_zero(a) for r in op.regions for b in r.blocks for a in b.args):
             return True
     return False
+
+
+def _is_zero(value: SSAValue) -> bool:
+    """`value.type == Registers.ZERO`, comparing attributes only when the classes match."""
+    register = value.type
+    return type(register) is type(Registers.ZERO) and register == Registers.ZERO
