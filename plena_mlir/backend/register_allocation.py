@@ -177,11 +177,11 @@ def _spill_cost(order: ProgramOrder, fixed: set[Operation], spilled: set[SSAValu
     def cost(value: SSAValue, reloads: int) -> int | None:
         op = value.owner
         if (
-            isinstance(value, BlockArgument)
+            type(value) is BlockArgument
             or not isinstance(op, PlenaInstruction)
             or op in fixed
             or value in spilled
-            or isinstance(value.type, AddrRegisterType)
+            or type(value.type) is AddrRegisterType
         ):
             return None
         return reloads if is_rematerialisable(value) else reloads + order.frequency[op]

@@ -76,7 +76,7 @@ def _number(block: Block, loops: tuple[LoopOp, ...], frequency: int, order: Prog
         order.index[op] = len(order.ops)
         order.ops.append(op)
         order.frequency[op] = frequency
-        if isinstance(op, LoopOp):
+        if type(op) is LoopOp:
             body = op.body.block
             _number(body, (*loops, op), frequency * op.count.value.data, order)
             assert body.last_op is not None
