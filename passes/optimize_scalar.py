@@ -6,8 +6,8 @@ program with no `plena.li` left and every op legal for the target, after these s
 (each in `plena_mlir/backend/scalar_opt/`, whose docstrings give the exact rules):
 
 1. constant folding and algebraic simplification of the scalar integer instructions;
-2. CSE (xDSL's, driven by the ops' memory effects: an instruction on unallocated registers
-   that touches no machine state is pure), within a block and from enclosing blocks;
+2. CSE (xDSL's algorithm, driven by the ops' memory effects: an instruction on unallocated
+   registers that touches no machine state is pure), within a block and from enclosing blocks;
 3. hoisting of loop-invariant constants and scalar arithmetic out of `plena.loop`;
 4. removal of C_SET_SCALE/STRIDE/V_MASK/ADDR_REG writes of what the register already holds;
 5. unrolling of loops of at most `unroll-max-iterations` iterations whose body has at most
@@ -21,16 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plena_mlir.dialects.plena.loop_ops import LoopEffects
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
-from xdsl.transforms.common_subexpression_elimination import cse as xdsl_cse
 
 from plena_mlir.backend.scalar_opt.folding import fold_scalar_arithmetic
 from plena_mlir.backend.scalar_opt.hoisting import hoist_loop_invariants
 from plena_mlir.backend.scalar_opt.immediates import legalise_constants
 from plena_mlir.backend.scalar_opt.loop_limit import check_loop_instruction_limit
+from plena_mlir.backend.scalar_opt.sharing import share_common_subexpressions
 from plena_mlir.backend.scalar_opt.state_writes import remove_redundant_state_writes
 from plena_mlir.backend.scalar_opt.unrolling import unroll_tiny_loops
 from plena_mlir.backend.scalar_opt.values import ScalarFacts
@@ -55,20 +54,14 @@ class OptimizeScalarPass(ModulePass):
         while unroll_tiny_loops(op, self.unroll_max_body, self.unroll_max_iterations):
             _simplify(facts)
         legalise_constants(facts)
-        cse(op)
+        share_common_subexpressions(op)
         check_loop_instruction_limit(op)
-
-
-def cse(module: ModuleOp) -> None:
-    """xDSL's CSE, with every plena.loop's (recursive) effects computed once per run."""
-    with LoopEffects.memoized():
-        xdsl_cse(module)
 
 
 def _simplify(facts: ScalarFacts) -> None:
     """Steps 1-4 of the module docstring."""
     fold_scalar_arithmetic(facts)
-    cse(facts.module)
+    share_common_subexpressions(facts.module)
     if hoist_loop_invariants(facts.module):
-        cse(facts.module)
+        share_common_subexpressions(facts.module)
     remove_redundant_state_writes(facts)

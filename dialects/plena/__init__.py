@@ -22,6 +22,7 @@ from plena_mlir.dialects.plena.matrix_ops import MATRIX_OPS
 from plena_mlir.dialects.plena.pseudo_ops import PSEUDO_OPS, CommentOp, GetRegisterOp
 from plena_mlir.dialects.plena.registers import (
     REGISTER_TYPE_OF_KIND,
+    REGISTER_TYPES,
     AddrRegisterType,
     FpRegisterType,
     GpRegisterType,
@@ -56,6 +57,7 @@ __all__ = [
     "INSTRUCTION_OPS",
     "OP_OF_MNEMONIC",
     "REGISTER_TYPE_OF_KIND",
+    "REGISTER_TYPES",
     "TARGET_ATTR_NAME",
     "AddrRegisterType",
     "CommentOp",

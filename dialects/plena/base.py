@@ -34,7 +34,11 @@ from functools import cache
 from typing import ClassVar, Self
 
 from plena_mlir.dialects.plena.attrs import target_of
-from plena_mlir.dialects.plena.registers import REGISTER_TYPE_OF_KIND, PlenaRegisterType
+from plena_mlir.dialects.plena.registers import (
+    REGISTER_TYPE_OF_KIND,
+    REGISTER_TYPES,
+    PlenaRegisterType,
+)
 from xdsl.backend.register_allocatable import HasRegisterConstraints, RegisterConstraints
 from xdsl.backend.register_type import RegisterAllocatedMemoryEffect
 from xdsl.dialects.builtin import I64, IntegerAttr, StringAttr, i64
@@ -113,6 +117,17 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
 
     INFO: ClassVar[OpcodeInfo]
     ROLES: ClassVar[tuple[Role, ...]]
+    PROPERTY_NAMES: ClassVar[tuple[str, ...]]
+    """The table names of the PROPERTY operands, in table order."""
+    OPERAND_COUNT: ClassVar[int]
+    """How many SSA operands the op has (READ and UPDATE operands)."""
+    RESULT_TYPES: ClassVar[tuple[PlenaRegisterType, ...]]
+    """The unallocated types of its results (WRITE and UPDATE operands)."""
+    IN_PLACE: ClassVar[tuple[tuple[int, int], ...]]
+    """The SSA operand and result positions of each UPDATE operand."""
+    TABLE_SOURCES: ClassVar[tuple[tuple[Role, int | str | None], ...]]
+    """Per opcode-table operand: its role and where the op holds it (SSA operand position
+    for READ and UPDATE, result position for WRITE, property name, None if IGNORED)."""
     MACHINE_EFFECTS: ClassVar[frozenset[MemoryEffectKind]] = READS_AND_WRITES_MACHINE_STATE
 
     comment = opt_attr_def(StringAttr)
@@ -129,31 +144,29 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
     ):
         """Operands in assembly order; results unallocated unless `result_types` is given;
         immediates and literal flags by their table names (`imm=16`, `rmask=0`)."""
-        names = self.property_names()
-        if set(properties) != set(names):
+        names = self.PROPERTY_NAMES
+        if properties.keys() != set(names):
             raise TypeError(
                 f"{self.INFO.mnemonic} takes properties ({', '.join(names)}), "
                 f"got ({', '.join(properties)})"
             )
-        if result_types is None:
-            result_types = [
-                REGISTER_TYPE_OF_KIND[op.kind].unallocated()
-                for op, role in zip(self.INFO.operands, self.ROLES, strict=True)
-                if role in (Role.WRITE, Role.UPDATE)
-            ]
-        super().__init__(
-            operands=list(operands),
-            result_types=list(result_types),
+        values = [SSAValue.get(operand) for operand in operands]
+        types = self.RESULT_TYPES if result_types is None else tuple(result_types)
+        if len(values) != self.OPERAND_COUNT or len(types) != len(self.RESULT_TYPES):
+            raise TypeError(
+                f"{self.INFO.mnemonic} takes {self.OPERAND_COUNT} operands and "
+                f"{len(self.RESULT_TYPES)} results, got {len(values)} and {len(types)}"
+            )
+        # Operation.__init__, not the IRDL builder: an instruction has exactly one operand
+        # per READ / UPDATE and one result per WRITE / UPDATE table operand, none optional
+        # or variadic, so the builder's segment bookkeeping has nothing to do (and doubles
+        # the cost of building an instruction).
+        Operation.__init__(
+            self,
+            operands=values,
+            result_types=types,
             properties={name: IntegerAttr(properties[name], i64) for name in names},
             attributes={"comment": StringAttr(comment)} if comment is not None else {},
-        )
-
-    @classmethod
-    def property_names(cls) -> tuple[str, ...]:
-        return tuple(
-            op.name
-            for op, role in zip(cls.INFO.operands, cls.ROLES, strict=True)
-            if role is Role.PROPERTY
         )
 
     @classmethod
@@ -176,20 +189,23 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
     def table_operands(self) -> list[tuple[Role, Attribute | None]]:
         """Per opcode-table operand: its role and its register type or property value
         (None for IGNORED).  An UPDATE operand is described by its input's type."""
-        operands = iter(self.operands)
-        results = iter(self.results)
+        operands, results, properties = self.operands, self.results, self.properties
         table: list[tuple[Role, Attribute | None]] = []
-        for op, role in zip(self.INFO.operands, self.ROLES, strict=True):
+        for role, where in self.TABLE_SOURCES:
             attr: Attribute | None = None
-            if role in (Role.READ, Role.UPDATE):
-                attr = next(operands).type
-            if role in (Role.WRITE, Role.UPDATE):
-                result = next(results).type
-                attr = result if attr is None else attr
-            if role is Role.PROPERTY:
-                attr = self.properties[op.name]
+            if role is Role.READ or role is Role.UPDATE:
+                attr = operands[where].type  # type: ignore[index]
+            elif role is Role.WRITE:
+                attr = results[where].type  # type: ignore[index]
+            elif role is Role.PROPERTY:
+                attr = properties[where]  # type: ignore[index]
             table.append((role, attr))
         return table
+
+    def inouts(self) -> list[tuple[SSAValue, SSAValue]]:
+        """The (operand, result) pair of each UPDATE operand, as in
+        `get_register_constraints().inouts` (empty for most instructions)."""
+        return [(self.operands[i], self.results[j]) for i, j in self.IN_PLACE]
 
     def get_register_constraints(self) -> RegisterConstraints:
         ins: list[SSAValue] = []
@@ -220,7 +236,7 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
                 message = operand_error(self.INFO, index, value, target)
                 if message:
                     raise VerifyException(message)
-        for operand, result in self.get_register_constraints().inouts:
+        for operand, result in self.inouts():
             both_allocated = operand.type.is_allocated and result.type.is_allocated
             if both_allocated and operand.type != result.type:
                 raise VerifyException(
@@ -233,16 +249,16 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
         """The machine instruction; DiagnosticException naming the op if a register operand is
         not allocated to a physical register."""
         values: list[int] = []
-        inouts = self.get_register_constraints().inouts
-        for (role, attr), op in zip(self.table_operands(), self.INFO.operands, strict=True):
+        for role, attr in self.table_operands():
             value = 0 if role is Role.IGNORED else _encoded_value(attr)
             if value is None:
+                name = self.INFO.operands[len(values)].name
                 raise DiagnosticException(
-                    f"cannot emit {self.name}: register operand '{op.name}' is {attr}, not a "
+                    f"cannot emit {self.name}: register operand '{name}' is {attr}, not a "
                     "physical register; allocate registers first"
                 )
             values.append(value)
-        for operand, result in inouts:
+        for operand, result in self.inouts():
             if result.type != operand.type:
                 raise DiagnosticException(
                     f"cannot emit {self.name}: its result must be in the register of its "
@@ -254,8 +270,8 @@ class PlenaInstruction(HasRegisterConstraints, IRDLOperation, ABC):
 def _encoded_value(attr: Attribute | None) -> int | None:
     """The integer an operand encodes as: a physical register number or a property value;
     None for unallocated or virtual registers."""
-    if isinstance(attr, PlenaRegisterType):
-        return attr.physical_index
+    if type(attr) in REGISTER_TYPES:
+        return attr.physical_index  # type: ignore[union-attr]
     if isinstance(attr, IntegerAttr):
         return attr.value.data
     return None
@@ -264,7 +280,18 @@ def _encoded_value(attr: Attribute | None) -> int | None:
 @cache
 def shape_base(signature: tuple[tuple[str, Kind, Role], ...]) -> type[PlenaInstruction]:
     """The abstract op class for one operand list: its fields and assembly format."""
-    namespace: dict[str, object] = {"ROLES": tuple(role for _, _, role in signature)}
+    namespace: dict[str, object] = {
+        "ROLES": tuple(role for _, _, role in signature),
+        "PROPERTY_NAMES": tuple(name for name, _, role in signature if role is Role.PROPERTY),
+        "OPERAND_COUNT": sum(role in (Role.READ, Role.UPDATE) for _, _, role in signature),
+        "RESULT_TYPES": tuple(
+            REGISTER_TYPE_OF_KIND[kind].unallocated()
+            for _, kind, role in signature
+            if role in (Role.WRITE, Role.UPDATE)
+        ),
+        "IN_PLACE": _in_place_positions(signature),
+        "TABLE_SOURCES": _table_sources(signature),
+    }
     pieces: list[str] = []
     for name, kind, role in signature:
         if role is Role.PROPERTY:
@@ -280,9 +307,50 @@ def shape_base(signature: tuple[tuple[str, Kind, Role], ...]) -> type[PlenaInstr
         if role in (Role.WRITE, Role.UPDATE):
             namespace[f"{name}_out" if role is Role.UPDATE else name] = result_def(register)
     namespace["assembly_format"] = _assembly_format(pieces, signature)
-    namespace["__annotations__"] = {"ROLES": "ClassVar[tuple[Role, ...]]"}
+    namespace["__annotations__"] = {
+        "ROLES": "ClassVar[tuple[Role, ...]]",
+        "PROPERTY_NAMES": "ClassVar[tuple[str, ...]]",
+        "OPERAND_COUNT": "ClassVar[int]",
+        "RESULT_TYPES": "ClassVar[tuple[PlenaRegisterType, ...]]",
+        "IN_PLACE": "ClassVar[tuple[tuple[int, int], ...]]",
+        "TABLE_SOURCES": "ClassVar[tuple[tuple[Role, int | str | None], ...]]",
+    }
     class_name = "".join(_shape_word(*entry) for entry in signature) + "Operation"
     return type(class_name, (PlenaInstruction, ABC), namespace)
+
+
+def _table_sources(
+    signature: tuple[tuple[str, Kind, Role], ...],
+) -> tuple[tuple[Role, int | str | None], ...]:
+    """PlenaInstruction.TABLE_SOURCES of `signature`."""
+    sources: list[tuple[Role, int | str | None]] = []
+    operand = result = 0
+    for name, _, role in signature:
+        if role in (Role.READ, Role.UPDATE):
+            sources.append((role, operand))
+        elif role is Role.WRITE:
+            sources.append((role, result))
+        elif role is Role.PROPERTY:
+            sources.append((role, name))
+        else:
+            sources.append((role, None))
+        operand += role in (Role.READ, Role.UPDATE)
+        result += role in (Role.WRITE, Role.UPDATE)
+    return tuple(sources)
+
+
+def _in_place_positions(
+    signature: tuple[tuple[str, Kind, Role], ...],
+) -> tuple[tuple[int, int], ...]:
+    """The SSA operand and result positions of each UPDATE operand of `signature`."""
+    positions = []
+    operand = result = 0
+    for _, _, role in signature:
+        if role is Role.UPDATE:
+            positions.append((operand, result))
+        operand += role in (Role.READ, Role.UPDATE)
+        result += role in (Role.WRITE, Role.UPDATE)
+    return tuple(positions)
 
 
 def _assembly_format(pieces: list[str], signature: tuple[tuple[str, Kind, Role], ...]) -> str:

@@ -20,8 +20,7 @@ them, so once registers are allocated all four must be the same register.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import ClassVar
 
 from plena_mlir.dialects.plena.attrs import target_of
@@ -71,44 +70,25 @@ class YieldOp(AbstractYieldOperation[PlenaRegisterType]):
 
 
 class LoopEffects(RecursiveMemoryEffect):
-    """The body's effects, plus the write of an allocated counter register.
-
-    Computing them walks the whole body, nested loops included; inside `memoized()` each
-    loop's effects are computed once instead of at every query."""
-
-    _memo: ClassVar[dict[int, tuple[Operation, set[EffectInstance] | None]] | None] = None
-
-    @classmethod
-    @contextmanager
-    def memoized(cls) -> Iterator[None]:
-        """Remember each loop's effects for the duration of the block.  Only for a transform
-        that cannot change them, such as CSE of ops that are pure or only read: dropping
-        such an op leaves an identical one or none whose effects counted."""
-        cls._memo = {}
-        try:
-            yield
-        finally:
-            cls._memo = None
+    """The body's effects, plus the write of an allocated counter register."""
 
     @classmethod
     def get_effects(cls, op: Operation) -> set[EffectInstance] | None:
-        memo = cls._memo
-        if memo is None:
-            return cls._effects(op)
-        known = memo.get(id(op))
-        if known is None or known[0] is not op:
-            known = memo[id(op)] = (op, cls._effects(op))
-        return known[1]
-
-    @classmethod
-    def _effects(cls, op: Operation) -> set[EffectInstance] | None:
         effects = super().get_effects(op)
-        args = op.regions[0].block.args
-        counter = args[0].type if args else None
-        if effects is not None and isinstance(counter, GpRegisterType) and counter.is_allocated:
+        counter = allocated_counter(op)
+        if effects is not None and counter is not None:
             effects = set(effects)
             effects.add(EffectInstance(MemoryEffectKind.WRITE, resource=RegisterResource(counter)))
         return effects
+
+
+def allocated_counter(loop: Operation) -> GpRegisterType | None:
+    """The counter register of `loop` (a plena.loop) if it is allocated."""
+    args = loop.regions[0].block.args
+    counter = args[0].type if args else None
+    if isinstance(counter, GpRegisterType) and counter.is_allocated:
+        return counter
+    return None
 
 
 @irdl_op_definition

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from plena_mlir.dialects.plena.registers import GpRegisterType, PlenaRegisterType
+from plena_mlir.dialects.plena.registers import GpRegisterType, PlenaRegisterType, Registers
 from xdsl.backend.register_type import RegisterAllocatedMemoryEffect, RegisterResource
 from xdsl.dialects.builtin import I64, IntegerAttr, StringAttr, i64
 from xdsl.ir import Operation
@@ -94,9 +94,12 @@ class LoadImmediateOp(IRDLOperation):
     assembly_format = "$value attr-dict `:` type($res)"
 
     def __init__(self, value: int, result_type: GpRegisterType | None = None):
-        super().__init__(
+        # Operation.__init__, not the IRDL builder, which has nothing to check for one
+        # property and one result and doubles the cost of a constant.
+        Operation.__init__(
+            self,
             properties={"value": IntegerAttr(value, i64)},
-            result_types=[result_type or GpRegisterType.unallocated()],
+            result_types=[result_type or Registers.UNALLOCATED_GP],
         )
 
     def verify_(self) -> None:

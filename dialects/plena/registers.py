@@ -177,6 +177,10 @@ REGISTER_TYPE_OF_KIND: dict[Kind, type[PlenaRegisterType]] = {
     Kind.AREG: AddrRegisterType,
 }
 
+#: Every register type: `type(t) in REGISTER_TYPES` is `isinstance(t, PlenaRegisterType)`
+#: without the ABC instance check, for hot loops.
+REGISTER_TYPES: frozenset[type[PlenaRegisterType]] = frozenset(REGISTER_TYPE_OF_KIND.values())
+
 
 class Registers:
     """Named register constants."""

@@ -11,7 +11,7 @@ IR already says.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block
@@ -43,7 +43,7 @@ class ProgramLine:
 
 def program_lines(module: ModuleOp) -> Iterator[ProgramLine]:
     """The program of `module`, line by line, checked against the module's target."""
-    yield from _block_lines(module.body.block, 0, target_of(module))
+    yield from _block_lines(module.body.block, 0, _Checker(target_of(module)))
 
 
 def module_instructions(module: ModuleOp) -> list[Instruction]:
@@ -51,18 +51,18 @@ def module_instructions(module: ModuleOp) -> list[Instruction]:
     return [line.instruction for line in program_lines(module) if line.instruction is not None]
 
 
-def _block_lines(block: Block, depth: int, target: Target) -> Iterator[ProgramLine]:
+def _block_lines(block: Block, depth: int, checker: _Checker) -> Iterator[ProgramLine]:
     for op in block.ops:
         if isinstance(op, PlenaInstruction):
             comment = op.comment.data if op.comment is not None else None
-            yield ProgramLine(depth, _checked(op.to_instruction(), op.name, target), comment)
+            yield ProgramLine(depth, checker.checked(op.to_instruction(), op.name), comment)
         elif isinstance(op, LoopOp):
             counter = _loop_counter(op)
             start = Instruction("C_LOOP_START", (counter, op.count.value.data))
-            yield ProgramLine(depth, _checked(start, op.name, target))
-            yield from _block_lines(op.body.block, depth + 1, target)
+            yield ProgramLine(depth, checker.checked(start, op.name))
+            yield from _block_lines(op.body.block, depth + 1, checker)
             end = Instruction("C_LOOP_END", (counter,))
-            yield ProgramLine(depth, _checked(end, op.name, target))
+            yield ProgramLine(depth, checker.checked(end, op.name))
         elif isinstance(op, CommentOp):
             yield ProgramLine(depth, None, op.text.data)
         elif isinstance(op, LoadImmediateOp):
@@ -88,9 +88,20 @@ def _loop_counter(op: LoopOp) -> int:
     return counter.physical_index
 
 
-def _checked(instr: Instruction, op_name: str, target: Target) -> Instruction:
-    try:
-        check_instruction(instr, target)
-    except IsaError as e:
-        raise DiagnosticException(f"cannot emit {op_name}: {e}") from None
-    return instr
+@dataclass
+class _Checker:
+    """Checks instructions against `target`, each distinct instruction once (a program
+    repeats most of its instructions: flash_attention has 518 distinct in 3772)."""
+
+    target: Target
+    legal: set[Instruction] = field(default_factory=set)
+
+    def checked(self, instr: Instruction, op_name: str) -> Instruction:
+        """`instr`; DiagnosticException naming `op_name` if the target cannot run it."""
+        if instr not in self.legal:
+            try:
+                check_instruction(instr, self.target)
+            except IsaError as e:
+                raise DiagnosticException(f"cannot emit {op_name}: {e}") from None
+            self.legal.add(instr)
+        return instr

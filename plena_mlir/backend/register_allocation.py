@@ -44,6 +44,7 @@ from plena_mlir.backend.register_copies import (
     remove_redundant_copies,
 )
 from plena_mlir.backend.register_live_ranges import (
+    LiveRange,
     ProgramOrder,
     describe_value,
     is_unallocated,
@@ -60,6 +61,7 @@ from plena_mlir.backend.register_spilling import (
     spill_everywhere,
 )
 from plena_mlir.dialects.plena import (
+    REGISTER_TYPES,
     AddrRegisterType,
     CommentOp,
     FpRegisterType,
@@ -135,7 +137,9 @@ def allocate_registers(
     while True:
         order = program_order(module.body.block)
         ranges = live_ranges(order, _spill_cost(order, fixed, spilled))
-        by_file = {f: [r for r in ranges.values() if r.register_type is f] for f in pools}
+        by_file: dict[type[PlenaRegisterType], list[LiveRange]] = {f: [] for f in pools}
+        for live_range in ranges.values():
+            by_file[live_range.register_type].append(live_range)
         victims = [
             victim
             for f, file_ranges in by_file.items()
@@ -173,11 +177,11 @@ def _spill_cost(order: ProgramOrder, fixed: set[Operation], spilled: set[SSAValu
     def cost(value: SSAValue, reloads: int) -> int | None:
         op = value.owner
         if (
-            isinstance(value, BlockArgument)
+            type(value) is BlockArgument
             or not isinstance(op, PlenaInstruction)
             or op in fixed
             or value in spilled
-            or isinstance(value.type, AddrRegisterType)
+            or type(value.type) is AddrRegisterType
         ):
             return None
         return reloads if is_rematerialisable(value) else reloads + order.frequency[op]
@@ -195,26 +199,30 @@ def _ties(order: ProgramOrder) -> Iterator[Sequence[SSAValue]]:
             for i, arg in enumerate(carried):
                 yield op.operands[i], arg, yield_op.operands[i], op.results[i]
         elif isinstance(op, PlenaInstruction):
-            yield from op.get_register_constraints().inouts
+            yield from op.inouts()
 
 
 def _register_pools(module: ModuleOp) -> dict[type[PlenaRegisterType], list[PlenaRegisterType]]:
     """The allocatable registers of each file on the module's target, less every register
     the input already names (its values are fixed there and must not be overwritten)."""
     target = target_of(module)
-    taken = {
-        value.type
-        for op in module.walk()
-        for value in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args))
-        if isinstance(value.type, PlenaRegisterType) and value.type.physical_index is not None
-    }
+    taken = set()
+    for op in module.walk():
+        values = op.results
+        if op.regions:
+            values = (*values, *(a for r in op.regions for b in r.blocks for a in b.args))
+        for value in values:
+            register = value.type
+            if type(register) in REGISTER_TYPES and register.physical_index is not None:  # type: ignore[attr-defined]
+                taken.add(register)
     return {
         register_file: [r for r in register_file.allocatable_registers(target) if r not in taken]
         for register_file in REGISTER_FILES
     }
 
 
-_KNOWN_OPS = (PlenaInstruction, LoopOp, YieldOp, GetRegisterOp, CommentOp)
+#: The ops besides instructions that the allocator knows.
+_OTHER_KNOWN_OPS = (LoopOp, YieldOp, GetRegisterOp, CommentOp)
 
 
 def _check_program(module: ModuleOp) -> None:
@@ -222,7 +230,9 @@ def _check_program(module: ModuleOp) -> None:
     dialect's that hold registers or regions, and in-place updates into a fixed register
     from an unallocated one."""
     for op in module.body.walk():
-        if not isinstance(op, _KNOWN_OPS):
+        if not isinstance(op, PlenaInstruction):
+            if isinstance(op, _OTHER_KNOWN_OPS):
+                continue
             values = (*op.operands, *op.results)
             if op.regions or any(isinstance(v.type, PlenaRegisterType) for v in values):
                 raise DiagnosticException(
@@ -230,8 +240,8 @@ def _check_program(module: ModuleOp) -> None:
                     "program must consist of plena instructions, plena.loop, plena.get_register "
                     "and plena.comment"
                 )
-        elif isinstance(op, PlenaInstruction):
-            for operand, result in op.get_register_constraints().inouts:
+        else:
+            for operand, result in op.inouts():
                 if is_unallocated(operand) and not is_unallocated(result):
                     raise DiagnosticException(
                         f"plena-allocate-registers: {op.name} updates {describe_value(operand)} "

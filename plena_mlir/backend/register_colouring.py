@@ -111,17 +111,21 @@ def colour(
             a, b = groups.find(source), groups.find(result)
             if a is not b and not groups.overlap(a, b):
                 groups.union(a, b)
-    occupancy = {register: _Occupancy() for pool in pools.values() for register in pool}
+    # per register file, the occupancy of each register of its pool, in pool order
+    occupancy = {f: [_Occupancy() for _ in pool] for f, pool in pools.items()}
     assignment: dict[SSAValue, PlenaRegisterType] = {}
     roots = sorted(groups.segments, key=lambda root: groups.segments[root][0][0])
     for root in roots:
         segments = _merged(groups.segments[root])
         register_type = ranges[root].register_type
-        register = next((r for r in pools[register_type] if occupancy[r].is_free(segments)), None)
-        if register is None:
+        index = next(
+            (i for i, taken in enumerate(occupancy[register_type]) if taken.is_free(segments)),
+            None,
+        )
+        if index is None:
             return Conflict(register_type, segments)
-        occupancy[register].take(segments)
-        assignment[root] = register
+        occupancy[register_type][index].take(segments)
+        assignment[root] = pools[register_type][index]
     return {value: assignment[groups.find(value)] for value in ranges}
 
 

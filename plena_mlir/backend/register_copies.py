@@ -124,8 +124,8 @@ def insert_constraint_copies(module: ModuleOp, zeros: ZeroRegisters) -> dict[Ope
     for op in list(module.walk()):
         if isinstance(op, LoopOp):
             inserter.copy_loop(op)
-        elif isinstance(op, PlenaInstruction):
-            for operand, result in op.get_register_constraints().inouts:
+        elif isinstance(op, PlenaInstruction) and op.IN_PLACE:
+            for operand, result in op.inouts():
                 if is_unallocated(result):
                     index = next(u.index for u in operand.uses if u.operation is op)
                     op.operands[index] = inserter.insert(operand, CopyRole.IN_PLACE, op)

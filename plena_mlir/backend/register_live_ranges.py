@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 
-from plena_mlir.dialects.plena import LoopOp, PlenaRegisterType
+from plena_mlir.dialects.plena import REGISTER_TYPES, LoopOp, PlenaRegisterType
 
 
 def read_position(index: int) -> int:
@@ -58,9 +58,7 @@ class ProgramOrder:
         """The last position a value defined in the loops `defined_in` must be held for a read
         by `reader`: the reader's position, or the end of the outermost loop around the
         reader that does not contain the definition."""
-        block = reader.parent_block()
-        assert block is not None
-        reader_loops = self.loops[block]
+        reader_loops = self.loops[reader.parent]  # type: ignore[index]
         if len(reader_loops) > len(defined_in):
             return read_position(self.loop_end[reader_loops[len(defined_in)]])
         return read_position(self.index[reader])
@@ -78,7 +76,7 @@ def _number(block: Block, loops: tuple[LoopOp, ...], frequency: int, order: Prog
         order.index[op] = len(order.ops)
         order.ops.append(op)
         order.frequency[op] = frequency
-        if isinstance(op, LoopOp):
+        if type(op) is LoopOp:
             body = op.body.block
             _number(body, (*loops, op), frequency * op.count.value.data, order)
             assert body.last_op is not None
@@ -87,7 +85,8 @@ def _number(block: Block, loops: tuple[LoopOp, ...], frequency: int, order: Prog
 
 def is_unallocated(value: SSAValue) -> bool:
     """A register value the allocator must place: unallocated, or in a virtual register."""
-    return isinstance(value.type, PlenaRegisterType) and value.type.physical_index is None
+    register = value.type
+    return type(register) in REGISTER_TYPES and register.physical_index is None  # type: ignore[attr-defined]
 
 
 @dataclass(eq=False)
@@ -105,9 +104,7 @@ class LiveRange:
 
     @property
     def register_type(self) -> type[PlenaRegisterType]:
-        register = self.value.type
-        assert isinstance(register, PlenaRegisterType)
-        return type(register)
+        return type(self.value.type)  # type: ignore[return-value]  (is_unallocated holds)
 
     def frees(self, first: int, last: int) -> bool:
         """Whether spilling it frees its register somewhere in positions [first, last]: a
@@ -132,11 +129,14 @@ def live_ranges(
     """The live range of every unallocated register value; `spill_cost(value, reloads)` gives
     the cost of spilling a value whose reloads would execute `reloads` times, or None."""
     ranges: dict[SSAValue, LiveRange] = {}
+    index, frequency = order.index, order.frequency
     for value, start, defined_in, minimum_end in _definitions(order):
-        readers = {use.operation for use in value.uses}
-        end = max([minimum_end, *(order.extended_read(r, defined_in) for r in readers)])
-        uses = sorted(read_position(order.index[r]) for r in readers)
-        reloads = sum(order.frequency[r] for r in readers)
+        end, uses, reloads = minimum_end, [], 0
+        for reader in {use.operation for use in value.uses}:
+            end = max(end, order.extended_read(reader, defined_in))
+            uses.append(read_position(index[reader]))
+            reloads += frequency[reader]
+        uses.sort()
         ranges[value] = LiveRange(value, start, end, uses, spill_cost(value, reloads))
     return ranges
 
@@ -144,12 +144,9 @@ def live_ranges(
 def _definitions(order: ProgramOrder) -> Iterator[tuple[SSAValue, int, tuple[LoopOp, ...], int]]:
     """Each unallocated value with its write position, the loops around its definition and
     the least end of its range."""
-    for op in order.ops:
-        parent = op.parent_block()
-        assert parent is not None
-        outer = order.loops[parent]
-        i = order.index[op]
-        if isinstance(op, LoopOp):
+    for i, op in enumerate(order.ops):
+        outer = order.loops[op.parent]  # type: ignore[index]
+        if type(op) is LoopOp:
             end = order.loop_end[op]
             counter, *carried = op.body.block.args
             if is_unallocated(counter):

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
 )
 from xdsl.utils.exceptions import DiagnosticException
 
+from plena_mlir.backend.scalar_opt.effects import is_trivially_dead
 from plena_mlir.backend.scalar_opt.values import (
     ARITHMETIC_OPS,
     U32_MASK,
@@ -66,11 +66,30 @@ Replacement = SSAValue | list[Operation]
 def fold_scalar_arithmetic(facts: ScalarFacts) -> bool:
     """Fold and simplify to a fixpoint (dead pure ops are erased on the way); True if the
     module changed."""
-    walker = PatternRewriteWalker(
-        GreedyRewritePatternApplier([FoldScalarArithmetic(facts), FoldConstantAddress(facts)]),
-        apply_recursively=True,
-    )
+    walker = PatternRewriteWalker(ScalarFolding(facts), apply_recursively=True)
     return walker.rewrite_module(facts.module)
+
+
+@dataclass
+class ScalarFolding(RewritePattern):
+    """What GreedyRewritePatternApplier([FoldScalarArithmetic, FoldConstantAddress]) does,
+    without trying every pattern on every op: a trivially dead op is erased (the applier's
+    DCE, asked through `effects.is_trivially_dead`, which builds no effect sets), else the op
+    goes to the one pattern that applies to its type."""
+
+    facts: ScalarFacts
+
+    def __post_init__(self) -> None:
+        self._arithmetic = FoldScalarArithmetic(self.facts)
+        self._address = FoldConstantAddress(self.facts)
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if is_trivially_dead(op):
+            rewriter.erase(op)
+        elif type(op) in ARITHMETIC_OPS:
+            self._arithmetic.match_and_rewrite(op, rewriter)
+        elif type(op) in _ADDRESS_OPERAND_INDEX:
+            self._address.match_and_rewrite(op, rewriter)
 
 
 @dataclass
@@ -78,7 +97,7 @@ class FoldScalarArithmetic(RewritePattern):
     facts: ScalarFacts
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
-        if not isinstance(op, ARITHMETIC_OPS):
+        if type(op) not in ARITHMETIC_OPS:
             return
         if not has_unallocated_results(op):
             self._check_immediate(op)
@@ -172,10 +191,9 @@ class FoldConstantAddress(RewritePattern):
     facts: ScalarFacts
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
-        name = ADDRESS_OPERAND_OF.get(type(op))  # type: ignore[arg-type]
-        if name is None or not self.facts.zero_is_reliable:
+        index = _ADDRESS_OPERAND_INDEX.get(type(op))  # type: ignore[arg-type]
+        if index is None or not self.facts.zero_is_reliable:
             return
-        index = _operand_index(type(op), name)  # type: ignore[arg-type]
         base = self.facts.constant(op.operands[index])
         if not base:  # unknown, or gp0 already
             return
@@ -194,6 +212,12 @@ def _operand_index(op_class: type[PlenaInstruction], name: str) -> int:
         if role in (Role.READ, Role.UPDATE)
     ]
     return reads.index(name)
+
+
+#: ADDRESS_OPERAND_OF as SSA operand positions.
+_ADDRESS_OPERAND_INDEX: dict[type[PlenaInstruction], int] = {
+    op_class: _operand_index(op_class, name) for op_class, name in ADDRESS_OPERAND_OF.items()
+}
 
 
 def _multiply(x: SSAValue, c: int) -> Replacement | None:

@@ -17,7 +17,7 @@ from plena_mlir.backend.scalar_opt.values import ARITHMETIC_OPS, has_unallocated
 from plena_mlir.dialects.plena import LoopOp
 from plena_mlir.dialects.plena.pseudo_ops import LoadImmediateOp
 
-HOISTABLE_OPS = (*ARITHMETIC_OPS, LoadImmediateOp)
+HOISTABLE_OPS = ARITHMETIC_OPS | {LoadImmediateOp}
 
 
 def hoist_loop_invariants(root: Operation) -> bool:
@@ -35,7 +35,7 @@ def hoist_loop_invariants(root: Operation) -> bool:
 
 def _is_invariant(op: Operation, loop: LoopOp) -> bool:
     return (
-        isinstance(op, HOISTABLE_OPS)
+        type(op) in HOISTABLE_OPS
         and has_unallocated_results(op)
         and not any(_defined_inside(value, loop) for value in op.operands)
     )

@@ -50,11 +50,16 @@ class Held:
 
 State = dict[str | Attribute, Held]
 
+#: Per register, every content a block's state writes write there.
+Written = dict[str | Attribute, set[tuple[object, ...]]]
+
 
 def remove_redundant_state_writes(facts: ScalarFacts) -> bool:
     """Erase every redundant state write of the module; True if any was erased."""
     redundant: list[tuple[Operation, Held]] = []
-    _run(facts.module.body.block, {}, facts, redundant)
+    written: dict[LoopOp, Written] = {}
+    _writes(facts.module.body.block, facts, written)
+    _run(facts.module.body.block, {}, facts, written, redundant)
     for op, held in redundant:
         if held.holder is not None:
             op.results[0].replace_all_uses_with(held.holder)
@@ -72,7 +77,27 @@ def _write(op: Operation, facts: ScalarFacts) -> tuple[str | Attribute, Held] | 
     return None
 
 
-def _run(block: Block, state: State, facts: ScalarFacts, redundant: list) -> State:
+def _writes(block: Block, facts: ScalarFacts, written: dict[LoopOp, Written]) -> Written:
+    """What the tracked state writes of `block` (nested loops included) write, per register;
+    stores it in `written` for every loop of the block."""
+    writes: Written = {}
+    for op in block.ops:
+        if (write := _write(op, facts)) is not None:
+            writes.setdefault(write[0], set()).add(write[1].content)
+        elif isinstance(op, LoopOp):
+            inner = written[op] = _writes(op.body.block, facts, written)
+            for register, contents in inner.items():
+                writes.setdefault(register, set()).update(contents)
+    return writes
+
+
+def _run(
+    block: Block,
+    state: State,
+    facts: ScalarFacts,
+    written: dict[LoopOp, Written],
+    redundant: list,
+) -> State:
     """The state after `block`, entered in `state`; records the redundant writes."""
     state = dict(state)
     for op in block.ops:
@@ -83,17 +108,15 @@ def _run(block: Block, state: State, facts: ScalarFacts, redundant: list) -> Sta
             else:
                 state[register] = held
         elif isinstance(op, LoopOp):
-            state = _run(op.body.block, _loop_entry(op, state, facts), facts, redundant)
+            entry = _loop_entry(written[op], state)
+            state = _run(op.body.block, entry, facts, written, redundant)
             state = {r: h for r, h in state.items() if not _defined_in(h.holder, op)}
     return state
 
 
-def _loop_entry(loop: LoopOp, before: State, facts: ScalarFacts) -> State:
-    """The state every iteration of `loop` starts in, given the state before the loop."""
-    written: dict[str | Attribute, set[tuple[object, ...]]] = {}
-    for op in loop.body.walk():
-        if (write := _write(op, facts)) is not None:
-            written.setdefault(write[0], set()).add(write[1].content)
+def _loop_entry(written: Written, before: State) -> State:
+    """The state every iteration of a loop whose body writes `written` starts in, given the
+    state before the loop."""
     return {
         register: held
         for register, held in before.items()
