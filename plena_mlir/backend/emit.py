@@ -51,6 +51,18 @@ def module_instructions(module: ModuleOp) -> list[Instruction]:
     return [line.instruction for line in program_lines(module) if line.instruction is not None]
 
 
+def instruction_count(block: Block) -> int:
+    """How many instructions `block` emits (each plena instruction one, a plena.loop its body
+    and C_LOOP_START / C_LOOP_END), without building or checking them."""
+    count = 0
+    for op in block.ops:
+        if isinstance(op, PlenaInstruction):
+            count += 1
+        elif isinstance(op, LoopOp):
+            count += 2 + instruction_count(op.body.block)
+    return count
+
+
 def _block_lines(block: Block, depth: int, checker: _Checker) -> Iterator[ProgramLine]:
     for op in block.ops:
         if isinstance(op, PlenaInstruction):

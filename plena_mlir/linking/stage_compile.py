@@ -23,7 +23,7 @@ from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from plena_mlir.backend.emit import module_instructions
+from plena_mlir.backend.emit import instruction_count
 from plena_mlir.ir.int_dict import int_dict_attr
 from plena_mlir.linking.chain_reading import ChainCall, kernel_module
 from plena_mlir.memory.fpram_pool import FpramPool
@@ -56,9 +56,9 @@ def compile_call(
     try:
         for compile_pass in passes:
             compile_pass.apply(context, module)
-        instructions = len(module_instructions(module))
     except DiagnosticException as e:
         raise DiagnosticException(f"{call.where}: {e}") from None
+    instructions = instruction_count(module.body.block)
     grown = FpramPool.of(module)
     assert grown is not None
     ops = list(module.body.block.ops)
