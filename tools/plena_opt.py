@@ -11,7 +11,8 @@
 Inputs are `.mlir` or `.asm` (by extension, or `-f asm`).  Assembly is parsed for the target
 given by `--plena-target` (a preset name or a plena_settings.toml; default plena-tvm), which
 is then recorded on the module as `plena.target`.  Bad input (assembly syntax, verifier
-errors, emission errors) prints a diagnostic and exits with status 1, never a traceback.
+errors, emission errors, a malformed or unknown pass pipeline) prints a diagnostic and exits
+with status 2, never a traceback.
 
 The same dialects, passes and targets reach plain `xdsl-opt` through `PLENA_UNIVERSE`; when
 that entry point is installed they are registered once, not twice.
@@ -20,10 +21,10 @@ that entry point is installed they are registered once, not twice.
 import argparse
 import sys
 import warnings
-from typing import IO
+from typing import IO, NoReturn
 
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from plena_mlir.isa.instruction import IsaError
@@ -64,16 +65,20 @@ class PlenaOptMain(xDSLOptMain):
 
     def setup_pipeline(self) -> None:
         """The `-p` pipeline with `plena-compile` expanded into its passes (the pipeline
-        module, which imports every pass, is loaded only when the name is there)."""
-        if "plena-compile" in self.args.passes:
-            from plena_mlir.pipeline import expand_compile
+        module, which imports every pass, is loaded only when the name is there).  A pipeline
+        that does not parse, names an unknown pass or gives a pass an unknown or mistyped
+        option is one error line, exit status 2."""
+        spec = self.args.passes
+        try:
+            if "plena-compile" in spec:
+                from plena_mlir.pipeline import expand_compile
 
-            try:
-                self.args.passes = expand_compile(self.args.passes)
-            except DiagnosticException as e:
-                print(f"plena-opt: error: {e}", file=sys.stderr)
-                sys.exit(1)
-        super().setup_pipeline()
+                self.args.passes = expand_compile(spec)
+            super().setup_pipeline()
+        except ArgSpecParseError as e:
+            _bad_input(f"-p '{spec}': {_pipeline_syntax_error(e)}")
+        except (DiagnosticException, ValueError, TypeError) as e:
+            _bad_input(f"-p '{spec}': {_first_line(e)}")
 
     def parse_asm(self, stream: IO[bytes]) -> ModuleOp:
         """The `asm` frontend: PLENA assembly -> a module of plena ops."""
@@ -100,23 +105,55 @@ class PlenaOptMain(xDSLOptMain):
             print(e, file=sys.stderr)
             for note in getattr(e, "__notes__", ()):
                 print(note, file=sys.stderr)
-            sys.exit(1)
+            sys.exit(BAD_INPUT)
         except OSError as e:
-            print(f"plena-opt: error: cannot open '{e.filename}': {e.strerror}", file=sys.stderr)
-            sys.exit(1)
+            _bad_input(f"cannot open '{e.filename}': {e.strerror}")
         except UnicodeDecodeError:
-            print(f"plena-opt: error: {self.get_input_name()} is not a text file", file=sys.stderr)
-            sys.exit(1)
+            _bad_input(f"{self.get_input_name()} is not a text file")
+        except RecursionError:
+            _bad_input(f"{self.get_input_name()}: regions nested too deeply to process")
         except ValueError as e:
             if not str(e).startswith("Unrecognized file extension"):
                 raise
-            print(f"plena-opt: error: {e} (use .mlir or .asm, or -f)", file=sys.stderr)
-            sys.exit(1)
+            _bad_input(f"{e} (use .mlir or .asm, or -f)")
+
+
+#: Exit status for bad input (the file, the pipeline, the options): every tool's (docs/tools.md).
+BAD_INPUT = 2
+
+#: Python's recursion limit while plena-opt runs: xDSL parses, verifies and prints nested
+#: regions recursively, and a few hundred nested loops exceed the default 1000 frames.
+RECURSION_LIMIT = 20_000
+
+
+def _bad_input(message: str) -> NoReturn:
+    print(f"plena-opt: error: {message}", file=sys.stderr)
+    sys.exit(BAD_INPUT)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def _pipeline_syntax_error(error: ArgSpecParseError) -> str:
+    """`column 3: expected pass name here` from xDSL's multi-line pipeline parse error."""
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    caret = next((line for line in lines if line.strip().startswith("^")), None)
+    reason = lines[-1].strip() if lines else "malformed pipeline"
+    if caret is None:
+        return reason
+    column = caret.index("^") + 1
+    return f"column {column}: {reason[0].lower()}{reason[1:]}"
 
 
 def main() -> None:
     warnings.filterwarnings("default", category=DeprecationWarning)
-    PlenaOptMain().run()
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    try:
+        PlenaOptMain().run()
+    except RecursionError:
+        _bad_input("input nested too deeply to process")
 
 
 if __name__ == "__main__":

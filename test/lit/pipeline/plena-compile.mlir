@@ -73,4 +73,4 @@ tile.kernel @softmax grid(%block = 1) args(%x : !tile.tensor<64x64xf32>, %y : !t
 // ASM:      H_STORE_V gp{{[0-9]+}}, gp{{[0-9]+}}, a0, 1, 0
 // ASM-NOT:  plena.
 
-// OPTION: plena-opt: error: plena-compile takes no options, got plena-compile{fast=true}
+// OPTION: plena-opt: error: -p 'plena-compile{fast=true}': plena-compile takes no options, got plena-compile{fast=true}

@@ -26,11 +26,11 @@ def run(*args: str) -> subprocess.CompletedProcess:
         ("verify.mlir", b"%0 = plena.s_lui_int 1048576 : !plena.gp<gp1>\n", "loses bits above"),
     ],
 )
-def test_bad_input_is_one_diagnostic_and_exit_1(tmp_path, name, content, message):
+def test_bad_input_is_one_diagnostic_and_exit_2(tmp_path, name, content, message):
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
     result = run(str(path))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert message.format(path=path) in result.stderr + result.stdout
