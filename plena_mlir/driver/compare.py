@@ -6,6 +6,9 @@ The golden models the machine's rounding points, so the tolerance only absorbs w
 - mxfp8 HBM: one E4M3 step of the stored value (3 mantissa bits), since the result is
   MX-encoded by the program's H_STORE_V and by the golden independently.
 
+A NaN never matches, in the result or in the golden (a golden NaN usually means the kernel
+read memory it never wrote); an infinity matches only the same infinity.
+
     result = compare(actual, golden, "mxfp8")
     result.passed, result.max_abs_error, result.worst_index, result.describe()
 """
@@ -32,7 +35,8 @@ SMALLEST = 2.0**-14
 class Comparison:
     elements: int
     bad_elements: int
-    """Elements outside the tolerance, or not finite where the golden is."""
+    """Elements outside the tolerance, NaN on either side, or an infinity against anything
+    but the same infinity."""
     max_abs_error: float
     mean_abs_error: float
     worst_index: tuple[int, ...]
@@ -62,10 +66,12 @@ def compare(actual: np.ndarray, golden: np.ndarray, hbm_format: HbmFormat) -> Co
     a, g = actual.astype(np.float64), golden.astype(np.float64)
     with np.errstate(invalid="ignore"):
         error = np.abs(a - g)
-    same_special = (a == g) | (np.isnan(a) & np.isnan(g))
-    error = np.where(same_special, 0.0, error)
+    same_infinity = np.isinf(a) & (a == g)
+    error = np.where(same_infinity, 0.0, error)
     error = np.where(np.isnan(error), np.inf, error)
-    bad = error > RELATIVE_TOLERANCE[hbm_format] * np.maximum(np.abs(g), SMALLEST)
+    with np.errstate(invalid="ignore"):
+        within = error <= RELATIVE_TOLERANCE[hbm_format] * np.maximum(np.abs(g), SMALLEST)
+    bad = ~(same_infinity | (within & np.isfinite(g)))
     worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.size else ()
     finite = error[np.isfinite(error)]
     return Comparison(
