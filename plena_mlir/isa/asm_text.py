@@ -1,8 +1,10 @@
 """PLENA assembly text -> `Instruction` records, with diagnostics that name the line.
 
 Syntax (`plena-isa.md` 7.3, `plena-isa-tvm.md` A1.4): one instruction per line,
-`MNEMONIC op, op, ...`; `;` and `//` start comments; blank lines are skipped.  Operands are
-`gpN`, `fN`, `aN` or decimal integers (`0x` hex is accepted too).  Unlike the published
+`MNEMONIC op, op, ...` (spaces or tabs between the mnemonic and the operands); `;` and `//`
+start comments; blank lines are skipped.  Operands are `gpN`, `fN`, `aN` or integers: decimal
+(`10`, `-3`; leading zeros are still decimal, `010` is 10) or hexadecimal (`0x1F`), ASCII
+digits only (no other base prefix, no fullwidth or other Unicode digits).  Unlike the published
 assembler, which skips one-token lines and crashes on missing operands, every line must be
 a complete instruction of the target or it is an error:
 
@@ -23,7 +25,8 @@ from plena_mlir.isa.instruction import (
 from plena_mlir.isa.opcodes import TVM_ISA, Kind, OpcodeInfo
 from plena_mlir.target import DEFAULT_TARGET, Target
 
-_REGISTER = re.compile(r"^(gp|f|a)(\d+)$")
+_REGISTER = re.compile(r"^(gp|f|a)([0-9]+)$")
+_INTEGER = re.compile(r"^[+-]?(?:0[xX][0-9a-fA-F]+|[0-9]+)$")
 _KIND_OF_PREFIX = {"gp": Kind.GP, "f": Kind.FP, "a": Kind.AREG}
 
 
@@ -58,8 +61,8 @@ def parse_line(
     body: str, target: Target = DEFAULT_TARGET, lineno: int | None = None
 ) -> Instruction:
     """Parse one comment-free line into an Instruction checked against `target`."""
-    mnemonic, _, rest = body.partition(" ")
-    mnemonic = mnemonic.strip().upper()
+    head, *tail = body.split(None, 1) or [""]
+    mnemonic, rest = head.upper(), tail[0] if tail else ""
     info = TVM_ISA.get(mnemonic)
     if info is None or mnemonic not in target.opcodes:
         raise IsaError(f"unknown mnemonic '{mnemonic}' for target '{target.name}'")
@@ -102,12 +105,11 @@ def _parse_operand(token: str, info: OpcodeInfo, index: int) -> int:
 
 
 def _parse_int(token: str, info: OpcodeInfo, index: int) -> int:
-    try:
-        return int(token, 0)
-    except ValueError:
-        raise IsaError(
-            f"{info.mnemonic} operand {index + 1}: '{token}' is not an integer"
-        ) from None
+    if not _INTEGER.match(token):
+        raise IsaError(f"{info.mnemonic} operand {index + 1}: '{token}' is not an integer")
+    digits = token.lstrip("+-")
+    value = int(digits, 16) if digits[:2].lower() == "0x" else int(digits, 10)
+    return -value if token.startswith("-") else value
 
 
 def format_asm(program: list[Instruction]) -> str:
