@@ -55,6 +55,11 @@ class MxFormat:
 
 MXFP8 = MxFormat()
 
+#: On-chip memories are addressed by element through 32-bit registers.
+ADDRESSABLE_ELEMENTS = 1 << 32
+#: The simulator keeps HBM in host memory; no published configuration exceeds 128 GiB.
+MAX_HBM_BYTES = 1 << 40
+
 #: Latency table keys, as named in `plena_settings.toml` `[*.LATENCY]`.
 LATENCY_KEYS = (
     "SYSTOLIC_PROCESSING_OVERHEAD",
@@ -146,9 +151,24 @@ class Target:
     dma_write_cycles_per_line: int = 4
 
     def __post_init__(self) -> None:
-        for name in ("mlen", "vlen", "blen", "hlen", "gp_registers", "fp_registers"):
+        for name in ("mlen", "vlen", "blen", "hlen", "gp_registers", "fp_registers", "hbm_bytes",
+                     "mram_rows", "vram_rows", "fpram_entries", "intram_entries",
+                     "hbm_m_prefetch_rows", "hbm_v_prefetch_rows", "hbm_v_writeback_rows"):
             if getattr(self, name) <= 0:
                 raise TargetError(f"target '{self.name}': {name} must be positive")
+        for name, elements in (("VRAM", self.vram_rows * self.vlen),
+                               ("MRAM", self.mram_rows * self.mlen),
+                               ("FPRAM", self.fpram_entries), ("IntRAM", self.intram_entries)):
+            if elements > ADDRESSABLE_ELEMENTS:
+                raise TargetError(
+                    f"target '{self.name}': {name} of {elements} elements is more than the "
+                    f"{ADDRESSABLE_ELEMENTS} the ISA's 32-bit addresses reach"
+                )
+        if self.hbm_bytes > MAX_HBM_BYTES:
+            raise TargetError(
+                f"target '{self.name}': HBM of {self.hbm_bytes} bytes is more than the "
+                f"{MAX_HBM_BYTES} (1 TiB) a simulated target may have"
+            )
         if self.vlen != self.mlen:
             raise TargetError(
                 f"target '{self.name}': VLEN ({self.vlen}) must equal MLEN ({self.mlen}); "

@@ -65,7 +65,7 @@ from plena_mlir.driver.report import RunReport, format_size, format_sizes
 from plena_mlir.driver.run_options import resolve_target
 from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.spec import KernelSpec
-from plena_mlir.target import DEFAULT_TARGET, Target, settings_note
+from plena_mlir.target import DEFAULT_TARGET, Target
 
 PROG = "plena-run"
 
@@ -248,8 +248,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.kernel is None:
             raise BadInput("give a KERNEL, a FILE.mlir or --list")
-        if note := checked(lambda: settings_note(args.target), "--target: "):
-            sys.stderr.write(f"{PROG}: target {note}\n")
         report = run(args)
     except BadInput as e:
         sys.stderr.write(f"{PROG}: error: {e}\n")

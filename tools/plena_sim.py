@@ -170,8 +170,7 @@ def write_dumps(sim: Simulator, out_dir: Path, stats_json: dict) -> None:
 def run(args: argparse.Namespace) -> None:
     try:
         target = get_target(args.target)
-        if note := settings_note(args.target):
-            sys.stderr.write(f"plena-sim: target {note}\n")
+        note = settings_note(args.target)
     except TargetError as e:
         raise CliError(str(e)) from None
     program = load_program(Path(args.program), target)
@@ -181,14 +180,14 @@ def run(args: argparse.Namespace) -> None:
         stats = sim.run(program)
     except SimulationError as e:
         raise CliError(f"{args.program}: simulation aborted at {e}") from None
-    stats_json = stats.to_json()
+    stats_json = stats.to_json() | ({"target_settings": note} if note else {})
     write_dumps(sim, args.out_dir, stats_json)
     if args.show_vram is not None:
         sys.stdout.write(format_vram(sim, *args.show_vram))
     if args.json:
         sys.stdout.write(json.dumps(stats_json, indent=2) + "\n")
     else:
-        sys.stdout.write(format_summary(stats))
+        sys.stdout.write((f"target: {note}\n" if note else "") + format_summary(stats))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,12 @@ from plena_mlir.driver.bad_input import BadInput, check_scalars, checked
 from plena_mlir.driver.compare import compare
 from plena_mlir.driver.report import RunReport, StageReport
 from plena_mlir.driver.run import run_chain
-from plena_mlir.driver.run_options import resolve_target, set_target, write_asm
+from plena_mlir.driver.run_options import (
+    resolve_target,
+    set_target,
+    target_settings,
+    write_asm,
+)
 from plena_mlir.interp import interpret_chain
 from plena_mlir.linking.chain_reading import Chain, find_chain, kernel_module, read_chain
 from plena_mlir.numerics.hbm_format import HbmFormat
@@ -211,6 +216,7 @@ def check_chain(
         simulate_seconds=simulate_seconds,
         stages=stage_reports,
         stage_checks=stage_checks,
+        target_settings=target_settings(target),
     )
 
 

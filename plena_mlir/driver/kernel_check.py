@@ -29,7 +29,12 @@ from plena_mlir.driver.chain_check import run_chain_file
 from plena_mlir.driver.compare import Comparison, compare
 from plena_mlir.driver.report import RunReport
 from plena_mlir.driver.run import run_kernel
-from plena_mlir.driver.run_options import resolve_target, set_target, write_asm
+from plena_mlir.driver.run_options import (
+    resolve_target,
+    set_target,
+    target_settings,
+    write_asm,
+)
 from plena_mlir.interp import interpret_kernel
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.linking.kernel_access import tensor_access
@@ -66,7 +71,7 @@ def run_library_kernel(
         name: compare(simulated.outputs[name], value, hbm_format)
         for name, value in expected.items()
     }
-    return _report(spec.name, "library", sizes, module, simulated, comparisons, seed)
+    return _report(spec.name, "library", sizes, module, simulated, comparisons, seed, target)
 
 
 def run_mlir_file(
@@ -121,7 +126,9 @@ def run_mlir_file(
         for name in arguments
         if name in access.writes
     }
-    return _report(kernel.sym_name.data, str(path), shapes, module, simulated, comparisons, seed)
+    return _report(
+        kernel.sym_name.data, str(path), shapes, module, simulated, comparisons, seed, target
+    )
 
 
 def parse_mlir_file(path: Path) -> ModuleOp:
@@ -179,6 +186,7 @@ def _report(
     simulated: _Simulated,
     comparisons: Mapping[str, Comparison],
     seed: int,
+    target: str | None,
 ) -> RunReport:
     hbm_format = simulated.hbm_format
     return RunReport(
@@ -195,4 +203,5 @@ def _report(
         bound=checked(lambda: roofline(module, hbm_format), ""),
         build_seconds=simulated.compile_seconds,
         simulate_seconds=simulated.simulate_seconds,
+        target_settings=target_settings(target),
     )

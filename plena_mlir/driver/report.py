@@ -3,7 +3,8 @@
 The report holds every output's comparison with its golden, the run's statistics, the
 roofline bound, the compile (kernel) or link (chain) and simulation wall time and, for a
 chain, one `StageReport` per stage.  `format_text()` is what `plena-run` prints; `to_json()`
-its `--json` object (keys: kernel or chain, source, sizes, target, hbm_format, seed,
+its `--json` object (keys: kernel or chain, source, sizes, target, target_settings,
+hbm_format, seed,
 [stage_checks,] passed, max_abs_error, mean_abs_error, outputs, cycles, dynamic_instructions,
 static_instructions, roofline_cycles, roofline_ratio, roofline, compile_seconds or
 link_seconds, simulate_seconds[, stages]).
@@ -136,6 +137,8 @@ class RunReport(CheckedRun):
     """A chain's stages in order."""
     stage_checks: bool = False
     """A chain linked without intermediate reuse, every stage's outputs compared."""
+    target_settings: str | None = None
+    """For a target read from a settings file: which of its keys took effect."""
 
     @property
     def passed(self) -> bool:
@@ -151,6 +154,7 @@ class RunReport(CheckedRun):
             "source": self.source,
             "sizes": dict(self.sizes),
             "target": self.target,
+            "target_settings": self.target_settings,
             "hbm_format": self.hbm_format,
             "seed": self.seed,
         }
@@ -176,6 +180,8 @@ class RunReport(CheckedRun):
 
     def format_text(self) -> str:
         lines = [f"{self.name} {format_sizes(self.sizes)} ({self._setting()})"]
+        if self.target_settings:
+            lines.append(f"  target {self.target_settings}")
         lines += [f"  {name}: {c.describe()}" for name, c in self.comparisons.items()]
         lines += [
             f"  stage {s.name}, {name}: {c.describe()}"

@@ -10,12 +10,17 @@ from xdsl.dialects.builtin import ModuleOp
 from plena_mlir.backend.targets import PlenaAsmTarget
 from plena_mlir.dialects.plena import TARGET_ATTR_NAME, TargetAttr
 from plena_mlir.driver.bad_input import BadInput, checked
-from plena_mlir.target import Target, get_target
+from plena_mlir.target import Target, get_target, settings_note
 
 
 def resolve_target(target: str | None) -> Target:
     """`--target` (a preset name or a settings file; None: the default target), checked."""
     return checked(lambda: get_target(target), "--target: ")
+
+
+def target_settings(target: str | None) -> str | None:
+    """For `--target` a settings file, which of its keys took effect (`Settings.describe`)."""
+    return checked(lambda: settings_note(target), "--target: ")
 
 
 def set_target(module: ModuleOp, target: str | None) -> None:

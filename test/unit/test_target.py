@@ -168,3 +168,18 @@ def test_a_settings_file_that_is_not_text_is_one_error(tmp_path):
     binary.write_bytes(b"\xff\xfe[BEHAVIOR]\n")
     with pytest.raises(TargetError, match="not a UTF-8 text file"):
         read_settings(binary)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"vram_rows": 1 << 40}, "VRAM of 70368744177664 elements is more than the 4294967296"),
+        ({"mram_rows": 1 << 40}, "MRAM of"),
+        ({"hbm_bytes": 1 << 50}, "HBM of 1125899906842624 bytes is more than"),
+        ({"fpram_entries": 0}, "fpram_entries must be positive"),
+        ({"hbm_v_prefetch_rows": 0}, "hbm_v_prefetch_rows must be positive"),
+    ],
+)
+def test_absurd_memory_sizes_are_rejected(overrides, message):
+    with pytest.raises(TargetError, match=message):
+        PLENA_TVM.with_overrides(**overrides)
