@@ -3,10 +3,13 @@ space is `?` its space.
 
     plena-opt kernel.mlir -p plena-infer-memory
 
-First, as the pipeline's first pass, it runs `check_access_bounds`
-(plena_mlir/analysis/access_bounds.py):
-every tile.copy region and FPRAM element index, over all grid points and loop trips, must lie
-inside its tensor or buffer, since the machine checks no address.
+As the pipeline's first pass, it runs two checks of the kernel as written (the second after
+the spaces are resolved):
+`check_access_bounds` (plena_mlir/analysis/access_bounds.py): every tile.copy region and FPRAM
+element index, over all grid points and loop trips, must lie inside its tensor or buffer,
+since the machine checks no address; and `check_buffers_written`
+(plena_mlir/analysis/unwritten_reads.py): every buffer some op reads is written by some op,
+since on-chip memory holds what an earlier kernel left there.
 
 Each `tile.alloc : !tile.buffer<..., ?>` gets the space `resolved_space` gives (a rank-1
 buffer is FPRAM; a rank-2 buffer is MRAM when it is the B operand of a `tile.gemm`, VRAM
@@ -36,6 +39,7 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import DiagnosticException
 
 from plena_mlir.analysis.access_bounds import check_access_bounds
+from plena_mlir.analysis.unwritten_reads import check_buffers_written
 from plena_mlir.ir.naming import buffer_name
 
 #: Operand index of B in `tile.gemm` (c, a, b).
@@ -106,3 +110,4 @@ class InferMemoryPass(ModulePass):
             name = alloc.result.name_hint
             new_value = Rewriter.replace_value_with_new_type(alloc.result, typ.with_space(space))
             new_value.name_hint = name
+        check_buffers_written(op)

@@ -166,7 +166,7 @@ def plena_opt_compile(module: ModuleOp, tmp_path: Path) -> subprocess.CompletedP
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess, message: str) -> None:
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
@@ -192,7 +192,7 @@ def test_plena_opt_prints_one_line_and_no_traceback(build, message, tmp_path) ->
 def test_plena_opt_reports_a_verifier_error_on_its_first_line(tmp_path) -> None:
     """A verifier error is the message, then the module with the op marked (xDSL's form)."""
     result = plena_opt_compile(shape_mismatch(verify=False), tmp_path)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     first, *annotated = result.stderr.splitlines()
     assert first == "tile.add: shape of rhs (64x64) does not match dst (64x128)"
     marked = next(i for i, line in enumerate(annotated) if line.strip().startswith("^^^"))

@@ -25,3 +25,17 @@ tile.kernel @k grid(%i = 1) args(%x : !tile.tensor<64x64xf32>) {
 }
 
 // CHECK: tile.alloc %b (64x64xbf16, ?): the buffer is operand b of tile.gemm (needs mram) and operand a of tile.gemm (needs vram)
+
+// -----
+
+// A buffer read but written by no op: on-chip memory holds what an earlier kernel left.
+
+tile.kernel @k grid(%i = 1) args(%x : !tile.tensor<64x64xf32>, %y : !tile.tensor<64x64xf32>) {
+  %t = tile.alloc : !tile.buffer<64x64xbf16, vram>
+  %acc = tile.alloc : !tile.buffer<64x64xbf16, vram>
+  tile.copy %x to %t : !tile.tensor<64x64xf32> to !tile.buffer<64x64xbf16, vram>
+  tile.add %t, %t, %acc : !tile.buffer<64x64xbf16, vram>, !tile.buffer<64x64xbf16, vram>, !tile.buffer<64x64xbf16, vram>
+  tile.copy %t to %y : !tile.buffer<64x64xbf16, vram> to !tile.tensor<64x64xf32>
+}
+
+// CHECK: tile.alloc %acc (64x64xbf16, vram) is read by tile.add #1 of @k, but no op writes it: on-chip memory holds what an earlier kernel left there

@@ -183,7 +183,7 @@ def test_plena_opt_reports_asm_errors_without_traceback(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip() == (
         f"{path}:2: V_ADD_VV takes 4 operands (dst, lhs, rhs, rmask), got 3"
     )
