@@ -149,8 +149,8 @@ def choose_blocking(
     problem: GemmProblem, m_block: int = 0, n_panel: int = 0, k_panel: int = 0
 ) -> Blocking:
     """The blocking of least estimated cycles whose buffers fit (module docstring); a size
-    given (not 0) is kept as it is.  ValueError naming the size for a given size that is not
-    whole MLEN tiles dividing its dimension, or dimensions that are not whole tiles."""
+    given (not 0) is kept as it is.  M, N and K must be whole MLEN tiles; ValueError naming
+    the size for a given size that is not whole tiles dividing its dimension."""
     target = problem.target
     forced = {"m_block": m_block, "n_panel": n_panel, "k_panel": k_panel}
     dims = {"m_block": problem.m, "n_panel": problem.n, "k_panel": problem.k}
@@ -175,8 +175,8 @@ def choose_blocking(
         for c in costs
         if c.mram_tiles <= panel_tiles(target) and c.vram_rows <= vram_budget(target)
     ]
-    if not fitting:  # not even the smallest fits: plena-allocate-memory will say what
-        return min(costs, key=lambda c: (c.vram_rows + c.mram_tiles, c.cycles)).blocking
+    if not fitting:  # one tile of each (or a given size) does not fit: allocation says which
+        return Blocking(*(size or target.mlen for size in forced.values()), m_outer=False)
     return min(fitting, key=_preference).blocking
 
 
