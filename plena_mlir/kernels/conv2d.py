@@ -85,16 +85,21 @@ def check_sizes(
 
 
 def build(
-    c_in: int = 4,
-    c_out: int = 4,
-    h_in: int = 66,
-    w: int = 64,
-    kh: int = 3,
-    kw: int = 3,
+    c_in: int | None = None,
+    c_out: int | None = None,
+    h_in: int | None = None,
+    w: int | None = None,
+    kh: int | None = None,
+    kw: int | None = None,
     bias: bool = True,
-
     target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
+    """The tile IR on `target` (a size not given takes its default there)."""
+    given = {"c_in": c_in, "c_out": c_out, "h_in": h_in, "w": w, "kh": kh, "kw": kw}
+    defaults = default_sizes(target)
+    c_in, c_out, h_in, w, kh, kw = (
+        defaults[name] if size is None else size for name, size in given.items()
+    )
     check_sizes(c_in, c_out, h_in, w, kh, kw, target)
     h_out, depth = output_rows(h_in, kh), c_in * kh * w
     with KernelBuilder("conv2d", target=target) as k:
@@ -177,7 +182,12 @@ def default_sizes(target: Target) -> dict[str, int]:
     t, taps = target.mlen, 3
     c_in = max(1, min(4, target.mram_tiles // taps))
     return {
-        "c_in": c_in, "c_out": 4, "h_in": t + taps - 1, "w": t, "kh": taps, "kw": taps,
+        "c_in": c_in,
+        "c_out": 4,
+        "h_in": t + taps - 1,
+        "w": t,
+        "kh": taps,
+        "kw": taps,
         "bias": True,
     }
 

@@ -71,9 +71,9 @@ def blocking(
 
 
 def build(
-    m: int = 128,
-    n: int = 128,
-    k: int = 128,
+    m: int | None = None,
+    n: int | None = None,
+    k: int | None = None,
     bias: bool = True,
     transpose_b: bool = True,
     m_block: int = 0,
@@ -81,6 +81,10 @@ def build(
     k_panel: int = 0,
     target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
+    """The tile IR on `target` (M, N or K not given takes its default there)."""
+    given = {"m": m, "n": n, "k": k}
+    defaults = default_sizes(target)
+    m, n, k = (defaults[name] if size is None else size for name, size in given.items())
     problem, plan = blocking(m, n, k, bias, transpose_b, target, m_block, n_panel, k_panel)
     m_blocks, n_blocks, _ = plan.counts(problem)
     grid = {"block": m_blocks} if plan.m_outer else {"panel": n_blocks}
