@@ -3,9 +3,10 @@
     y[oc, oh, ow] = bias[oc] + sum over ic, kh, kw of w[oc, ic, kh, kw] * x[ic, oh + kh, ow + kw]
 
 for oh < H_out = H_in - KH + 1 and ow < W, x zero beyond its last column.  The DMAs move
-whole 64-element rows at 64-aligned HBM addresses, so x and y share the row width W (a
-multiple of 64): the columns ow < W - KW + 1 are the valid ("no padding") convolution, the
-last KW - 1 columns of y hold the taps that stay inside x (x zero-extended on the right).
+whole VLEN-element rows at VLEN-aligned column offsets, so x and y share the row width W (a
+multiple of VLEN = MLEN): the columns ow < W - KW + 1 are the valid ("no padding")
+convolution, the last KW - 1 columns of y hold the taps that stay inside x (x zero-extended
+on the right).
 
 Formulation (the published `conv2d_min` shifts every input row element by element through
 FPRAM; here the matrix unit does the shifts and the sums).  For each (ic, kh) the rows
@@ -27,9 +28,9 @@ nn.Linear's weight:
 
 (`pack_weight(w, width)`).  Per output channel the kernel loads its W x K panel of t into
 MRAM, computes the H_out x W block with the gemm, adds bias[oc] (an FPRAM scalar: bias is
-loaded as one 64-entry VRAM row, the entries past C_out read but unused, and moved to FPRAM
-once) and stores y[oc].  The sizes: W a multiple of 64, H_out a multiple of 16 (the rows one
-H_PREFETCH_V moves), C_out <= 64; A (VRAM) and one panel of t (MRAM) must fit, which
+loaded as one VLEN-entry VRAM row, the entries past C_out read but unused, and moved to
+FPRAM once) and stores y[oc].  The sizes: W a multiple of MLEN, H_out a multiple of the rows
+one H_PREFETCH_V moves, C_out <= VLEN; A (VRAM) and one panel of t (MRAM) must fit, which
 plena-allocate-memory checks.
 """
 
@@ -47,8 +48,6 @@ from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.numerics.rounding import Numerics
 from plena_mlir.target import DEFAULT_TARGET, Target
 
-WIDTH_STEP = 64  # the DMAs move 64-element rows at 64-aligned HBM addresses
-ROW_GROUP = 16  # H_PREFETCH_V moves 16 rows: H_out must be a multiple of it
 VRAM = MemorySpace.VRAM
 
 
@@ -57,43 +56,51 @@ def output_rows(h_in: int, kh: int) -> int:
     return h_in - kh + 1
 
 
-def check_sizes(c_in: int, c_out: int, h_in: int, w: int, kh: int, kw: int) -> None:
-    """ValueError naming the constraint the sizes break."""
+def check_sizes(
+    c_in: int, c_out: int, h_in: int, w: int, kh: int, kw: int, target: Target = DEFAULT_TARGET
+) -> None:
+    """ValueError naming the constraint the sizes break on `target`."""
     sizes = {"c_in": c_in, "c_out": c_out, "h_in": h_in, "w": w, "kh": kh, "kw": kw}
     if bad := [f"{name}={value}" for name, value in sizes.items() if value <= 0]:
         raise ValueError(f"conv2d: every size must be positive, got {', '.join(bad)}")
-    if w % WIDTH_STEP:
+    if w % target.mlen:
         raise ValueError(
-            f"conv2d: the width w ({w}) must be a multiple of {WIDTH_STEP} (the DMAs move "
-            f"{WIDTH_STEP}-element rows at {WIDTH_STEP}-aligned HBM addresses)"
+            f"conv2d: the width w ({w}) must be a multiple of {target.mlen} (MLEN: t's panel "
+            "is whole MRAM tiles, the DMAs move VLEN-element rows)"
         )
     if kw > w:
         raise ValueError(f"conv2d: the kernel width kw ({kw}) exceeds the width w ({w})")
     h_out = output_rows(h_in, kh)
-    if h_out <= 0 or h_out % ROW_GROUP:
+    group = target.hbm_v_prefetch_rows
+    if h_out <= 0 or h_out % group:
         raise ValueError(
             f"conv2d: the output rows h_in - kh + 1 ({h_in} - {kh} + 1 = {h_out}) must be a "
-            f"positive multiple of {ROW_GROUP} (H_PREFETCH_V loads {ROW_GROUP} rows at a time)"
+            f"positive multiple of {group} (H_PREFETCH_V loads {group} rows at a time)"
         )
-    if c_out > WIDTH_STEP:
+    if c_out > target.vlen:
         raise ValueError(
-            f"conv2d: c_out ({c_out}) must be at most {WIDTH_STEP} (the bias is loaded as one "
+            f"conv2d: c_out ({c_out}) must be at most {target.vlen} (the bias is loaded as one "
             "VRAM row)"
         )
 
 
 def build(
-    c_in: int = 4,
-    c_out: int = 4,
-    h_in: int = 66,
-    w: int = 64,
-    kh: int = 3,
-    kw: int = 3,
+    c_in: int | None = None,
+    c_out: int | None = None,
+    h_in: int | None = None,
+    w: int | None = None,
+    kh: int | None = None,
+    kw: int | None = None,
     bias: bool = True,
-
     target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
-    check_sizes(c_in, c_out, h_in, w, kh, kw)
+    """The tile IR on `target` (a size not given takes its default there)."""
+    given = {"c_in": c_in, "c_out": c_out, "h_in": h_in, "w": w, "kh": kh, "kw": kw}
+    defaults = default_sizes(target)
+    c_in, c_out, h_in, w, kh, kw = (
+        defaults[name] if size is None else size for name, size in given.items()
+    )
+    check_sizes(c_in, c_out, h_in, w, kh, kw, target)
     h_out, depth = output_rows(h_in, kh), c_in * kh * w
     with KernelBuilder("conv2d", target=target) as k:
         x = k.tensor("x", (c_in, h_in, w))
@@ -107,8 +114,8 @@ def build(
             for row in range(kh):
                 k.copy(x[ic, row, 0], a[0, (ic * kh + row) * w], src_sizes=(1, h_out, w))
         if bias_vector is not None:
-            bias_row = k.alloc((1, WIDTH_STEP), name="bias_row")
-            bias_fp = k.alloc((WIDTH_STEP,), "fpram", name="bias_fp")
+            bias_row = k.alloc((1, target.vlen), name="bias_row")
+            bias_fp = k.alloc((target.vlen,), "fpram", name="bias_fp")
             k.copy(bias_vector[0], bias_row[0, 0], src_sizes=(c_out,), dst_sizes=(1, c_out))
             k.copy(bias_row, bias_fp)
         for oc in k.range(0, c_out, name="oc"):
@@ -168,19 +175,48 @@ def make_inputs(sizes: Mapping[str, int], rng: np.random.Generator) -> dict[str,
     return inputs
 
 
+def default_sizes(target: Target) -> dict[str, int]:
+    """One MLEN x MLEN output tile per channel (w = h_out = MLEN) from up to 4 input channels
+    of 3 x 3 taps: K = c_in * 3 tiles, as many channels as MRAM holds the panel of (4 -> 4
+    channels, 66 x 64 on plena-tvm)."""
+    t, taps = target.mlen, 3
+    c_in = max(1, min(4, target.mram_tiles // taps))
+    return {
+        "c_in": c_in,
+        "c_out": 4,
+        "h_in": t + taps - 1,
+        "w": t,
+        "kh": taps,
+        "kw": taps,
+        "bias": True,
+    }
+
+
+def sizes_to_test(target: Target) -> tuple[dict[str, int], ...]:
+    """One channel of 4 x 4 taps without a bias; two tiles of output rows and of width (M and
+    N tiled), 3 x 5 taps (fewer rows of taps if MRAM is short) from up to 3 channels, 8 out;
+    1 x 1 taps over one DMA row group of output rows (3 x 5 x 3 channels, 130 x 128 on
+    plena-tvm)."""
+    t, group = target.mlen, target.hbm_v_prefetch_rows
+    panel_per_tap_row = 2 * 2  # MRAM tiles a row of taps adds to the wide case's panel
+    kh = max(1, min(3, target.mram_tiles // panel_per_tap_row))
+    c_in = max(1, min(3, target.mram_tiles // (kh * panel_per_tap_row)))
+    return (
+        {"c_in": 1, "c_out": 1, "h_in": t + 3, "kh": 4, "kw": 4, "bias": False},
+        {"c_in": c_in, "c_out": 8, "h_in": 2 * t + kh - 1, "w": 2 * t, "kh": kh, "kw": 5},
+        {"c_in": 2, "c_out": 3, "h_in": group, "kh": 1, "kw": 1},
+    )
+
+
 SPECS = (
     KernelSpec(
         name="conv2d",
         summary="stride-1 NCHW convolution y[oc] = bias[oc] + sum w * x, one gemm per output "
         "channel against host-packed Toeplitz bands t",
-        sizes={"c_in": 4, "c_out": 4, "h_in": 66, "w": 64, "kh": 3, "kw": 3, "bias": True},
+        sizes=default_sizes,
         build_module=build,
         make_inputs=lambda sizes, rng, target: make_inputs(sizes, rng),
         golden=lambda inputs, sizes, target, fmt: golden(inputs, sizes["kh"], target, fmt),
-        test_sizes=(
-            {"c_in": 1, "c_out": 1, "h_in": 67, "kh": 4, "kw": 4, "bias": False},
-            {"c_in": 3, "c_out": 8, "h_in": 130, "w": 128, "kh": 3, "kw": 5},
-            {"c_in": 2, "c_out": 3, "h_in": 16, "kh": 1, "kw": 1},
-        ),
+        test_sizes=sizes_to_test,
     ),
 )
