@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from plena_mlir.kernels import elementwise
+from plena_mlir.kernels import elementwise, row_tiles
 from plena_mlir.kernels.elementwise import VRAM
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.numerics.hbm_format import HbmFormat
@@ -33,19 +33,33 @@ SCALE = 0.7  # const_mul's factor (fp16 0.7 = 0.7001953125 on the machine)
 COMPUTES = ("copy", "const_mul", "exp", "reci")
 
 
-def build(
-    rows: int = 128,
-    heads: int = 8,
-    head_dim: int = 16,
-    o_heads: int = 16,
-    o_head_offset: int = 8,
-    compute: str = "copy",
-    target: Target = DEFAULT_TARGET,
-) -> ModuleOp:
+def default_sizes(target: Target) -> dict[str, int]:
+    """The element-wise defaults (2L heads of HLEN) written to heads 2L .. 4L-1 of a 4L-head
+    output (on plena-tvm 8 heads into heads 8..15 of 16)."""
+    lanes = target.lanes
+    return {**elementwise.default_sizes(target), "o_heads": 4 * lanes, "o_head_offset": 2 * lanes}
+
+
+def test_sizes(target: Target) -> tuple[dict[str, int], ...]:
+    """Besides the defaults: heads 0 .. of the 4L-head output, the output as wide as x, and L
+    heads of 2 HLEN into a 3L-head output from head 3L/2 (the first column 3 VLEN) over three
+    row blocks."""
+    lanes = target.lanes
+    return (
+        {"o_head_offset": 0},
+        {"o_heads": 2 * lanes, "o_head_offset": 0},
+        {"rows": 3 * row_tiles.row_block(target), "heads": lanes, "head_dim": 2 * target.hlen,
+         "o_heads": 3 * lanes, "o_head_offset": 3 * lanes // 2},
+    )
+
+
+def build(target: Target = DEFAULT_TARGET, compute: str = "copy", **sizes: int) -> ModuleOp:
+    """The tile IR of f = `compute` on `target` for `sizes` (`elementwise.SIZE_NAMES`; a
+    size not given takes its default there, `default_sizes`)."""
     if compute not in COMPUTES:
         raise ValueError(f"copy_offset: compute '{compute}' is not one of {', '.join(COMPUTES)}")
     name = "copy_offset" if compute == "copy" else f"copy_offset_{compute}"
-    shape = elementwise.Heads(name, rows, heads, head_dim, o_heads, o_head_offset)
+    shape = elementwise.Heads.given(name, sizes, target, default_sizes(target))
 
     def apply(k, b):
         x = b["x"]
@@ -57,7 +71,7 @@ def build(
             k.reci(x, x)
         return x
 
-    return elementwise.build(shape, ["x"], [], apply, target)
+    return elementwise.build(shape, ["x"], [], apply)
 
 
 def golden(
@@ -86,15 +100,11 @@ def _spec(compute: str, summary: str) -> KernelSpec:
         name="copy_offset" if compute == "copy" else f"copy_offset_{compute}",
         summary=f"y[:, heads o_head_offset..] = {summary} (x rows x heads x head_dim, y "
         "o_heads wide)",
-        sizes={**elementwise.SIZES, "o_heads": 16, "o_head_offset": 8},
-        build_module=lambda **sizes: build(**sizes, compute=compute),
+        sizes=default_sizes,
+        build_module=lambda **sizes: build(compute=compute, **sizes),
         make_inputs=elementwise.make_inputs(["x"], []),
         golden=lambda inputs, sizes, target, fmt: golden(inputs, sizes, compute, target, fmt),
-        test_sizes=(
-            {"o_head_offset": 0},
-            {"o_heads": 8, "o_head_offset": 0},
-            {"rows": 192, "heads": 4, "head_dim": 32, "o_heads": 12, "o_head_offset": 6},
-        ),
+        test_sizes=test_sizes,
     )
 
 

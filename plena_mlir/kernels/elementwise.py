@@ -1,17 +1,22 @@
 """What the element-wise kernels (gelu, silu, modulate, residual_gate, copy_offset) share.
 
 Each works on a rows x (heads * head_dim) tensor, the heads side by side in the columns (the
-element-wise maths does not care where one head ends), one tile of `block_rows` rows per
-program instance (as many rows as fit MAX_TILE_ELEMENTS, a multiple of ROWS); per-column
-vectors (a modulation's scale and shift, a gate) are loaded once per instance as one VRAM
-row and broadcast to every row of the tile.
+element-wise maths does not care where one head ends), one tile of `row_tiles.tile_rows` rows
+per program instance (whole row blocks of MLEN rows, as many as fit eight MLEN x MLEN tiles:
+`plena_mlir.kernels.row_tiles`); per-column vectors (a modulation's scale and shift, a gate)
+are loaded once per instance as one VRAM row and broadcast to every row of the tile.
 
 The result may go into a head slice of a wider output (`Heads`): y has o_heads * head_dim
 columns and the kernel writes heads o_head_offset .. o_head_offset + heads - 1 of every row,
 leaving the other columns as they were.  A store (H_STORE_V) writes whole VLEN-wide VRAM
 rows at an HBM element address that must be 64-byte aligned (plena-isa-tvm.md A4.2: one byte
 per element with MXFP8), so the first column written must be a multiple of VLEN: any other
-offset is a build-time ValueError (with head_dim 16, o_head_offset a multiple of 4).
+offset is a build-time ValueError (on plena-tvm, with head_dim 16, o_head_offset a multiple
+of 4).
+
+Default sizes on a target (`default_sizes`): two row blocks of rows, two VLEN-wide column
+blocks of heads of HLEN (2L heads, L = MLEN / HLEN lanes), written to an output of as many
+heads at head 0; on plena-tvm the published compiler's 128 rows x 8 heads x 16.
 """
 
 from __future__ import annotations
@@ -25,34 +30,47 @@ from xdsl.dialects.builtin import ModuleOp
 
 from plena_mlir.dialects.tile import MemorySpace
 from plena_mlir.frontend.kernel_builder import Buffer, KernelBuilder
+from plena_mlir.kernels import row_tiles
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.numerics.rounding import Numerics
-from plena_mlir.target import Target
+from plena_mlir.target import DEFAULT_TARGET, Target
 
-ROWS = 64  # the rows of a tile are a multiple of this
-VLEN = 64  # elements of a VRAM row: what one DMA row moves
-MAX_TILE_ELEMENTS = 32768  # elements of one tile (512 VRAM rows)
 VRAM = MemorySpace.VRAM
 
-#: Default sizes: the published compiler's 128 rows x 8 heads x 16 (head_count 8, two 64-row
-#: blocks), written to an output of as many heads at head 0.
-SIZES = {"rows": 128, "heads": 8, "head_dim": 16, "o_heads": 8, "o_head_offset": 0}
+#: The size parameters, in the order `Heads` takes them.
+SIZE_NAMES = ("rows", "heads", "head_dim", "o_heads", "o_head_offset")
 
-#: The sizes the e2e tests run besides the defaults: a wide head, a third row block and 16
-#: heads, and heads 8..15 of a 16-head output.
-TEST_SIZES = (
-    {"rows": 64, "heads": 4, "head_dim": 64, "o_heads": 4},
-    {"rows": 192, "heads": 16, "o_heads": 16},
-    {"o_heads": 16, "o_head_offset": 8},
-)
+
+def default_sizes(target: Target) -> dict[str, int]:
+    """Two row blocks x 2L heads of HLEN (two VLEN-wide column blocks), into an output of as
+    many heads at head 0."""
+    heads = 2 * target.lanes
+    return {
+        "rows": 2 * row_tiles.row_block(target),
+        "heads": heads,
+        "head_dim": target.hlen,
+        "o_heads": heads,
+        "o_head_offset": 0,
+    }
+
+
+def test_sizes(target: Target) -> tuple[dict[str, int], ...]:
+    """The sizes the e2e tests run besides the defaults: L heads of VLEN (one row block), a
+    third row block and 4L heads, and heads 2L .. 4L-1 of a 4L-head output."""
+    block, lanes = row_tiles.row_block(target), target.lanes
+    return (
+        {"rows": block, "heads": lanes, "head_dim": target.vlen, "o_heads": lanes},
+        {"rows": 3 * block, "heads": 4 * lanes, "o_heads": 4 * lanes},
+        {"o_heads": 4 * lanes, "o_head_offset": 2 * lanes},
+    )
 
 
 @dataclass(frozen=True)
 class Heads:
     """rows x heads x head_dim, written into heads o_head_offset .. of an o_heads-head output.
-    ValueError (naming the kernel) for sizes the machine cannot run: rows not a positive
-    multiple of ROWS, heads * head_dim not whole VLEN rows, heads outside the output, a first
-    output column that is not a multiple of VLEN."""
+    ValueError (naming the kernel and the size) for sizes the target cannot run: rows not a
+    positive multiple of the row block, heads * head_dim not whole VLEN rows, heads outside
+    the output, a first output column that is not a multiple of VLEN."""
 
     kernel: str
     rows: int
@@ -60,32 +78,44 @@ class Heads:
     head_dim: int
     o_heads: int
     o_head_offset: int
+    target: Target = DEFAULT_TARGET
 
     def __post_init__(self) -> None:
-        if self.rows % ROWS or self.rows <= 0 or self.cols % VLEN or self.cols <= 0:
-            raise ValueError(
-                f"{self.kernel}: rows ({self.rows}) must be a positive multiple of {ROWS} and "
-                f"heads * head_dim ({self.heads} * {self.head_dim}) a positive multiple of "
-                f"{VLEN}"
-            )
+        row_tiles.check_rows(self.kernel, "rows", self.rows, self.target)
+        what = f"heads * head_dim = {self.heads} * {self.head_dim}"
+        row_tiles.check_columns(self.kernel, what, self.cols, self.target)
         if self.o_head_offset < 0 or self.o_head_offset + self.heads > self.o_heads:
             last = self.o_head_offset + self.heads - 1
             raise ValueError(
                 f"{self.kernel}: heads {self.o_head_offset} .. {last} do not fit an output of "
                 f"o_heads = {self.o_heads} heads"
             )
-        if self.col0 % VLEN:
-            step = math.lcm(VLEN, self.head_dim) // self.head_dim
+        vlen = self.target.vlen
+        if self.col0 % vlen:
+            step = vlen // math.gcd(vlen, self.head_dim)
             raise ValueError(
                 f"{self.kernel}: o_head_offset {self.o_head_offset} puts the first output "
-                f"column at {self.col0}; a store writes whole rows of {VLEN} elements at a "
-                f"64-byte aligned HBM address, so the column must be a multiple of {VLEN} "
+                f"column at {self.col0}; a store writes whole rows of VLEN = {vlen} elements "
+                f"at a 64-byte aligned HBM address, so the column must be a multiple of {vlen} "
                 f"(o_head_offset a multiple of {step})"
             )
 
     @classmethod
-    def of(cls, kernel: str, sizes: Mapping[str, int]) -> Heads:
-        return cls(kernel, *(sizes[n] for n in SIZES))
+    def of(cls, kernel: str, sizes: Mapping[str, int], target: Target) -> Heads:
+        return cls(kernel, *(sizes[n] for n in SIZE_NAMES), target)
+
+    @classmethod
+    def given(
+        cls,
+        kernel: str,
+        sizes: Mapping[str, int],
+        target: Target,
+        defaults: Mapping[str, int] | None = None,
+    ) -> Heads:
+        """The shape of a kernel's `build(**sizes)`: each size given, or its default on
+        `target` (`defaults`, else `default_sizes`)."""
+        every = row_tiles.given_sizes(kernel, sizes, defaults or default_sizes(target))
+        return cls.of(kernel, every, target)
 
     @property
     def cols(self) -> int:
@@ -101,27 +131,18 @@ class Heads:
         return self.o_head_offset * self.head_dim
 
 
-def block_rows(rows: int, cols: int) -> int:
-    """The rows of one instance's tile: the largest multiple of ROWS dividing `rows` whose
-    tile has at most MAX_TILE_ELEMENTS elements (ROWS at least).  Bigger tiles load the
-    per-column vectors fewer times and run fewer, longer loops."""
-    fitting = [b for b in range(ROWS, rows + 1, ROWS) if rows % b == 0]
-    return max([b for b in fitting if b * cols <= MAX_TILE_ELEMENTS] or [ROWS])
-
-
 def build(
     shape: Heads,
     tiles: Sequence[str],
     vectors: Sequence[str],
     compute: Callable[[KernelBuilder, dict[str, Buffer]], Buffer],
-    target: Target,
 ) -> ModuleOp:
     """A kernel with the rows x cols tensor arguments `tiles`, the cols-long vector arguments
     `vectors` and an output `y` (rows x out_cols): each instance loads its tiles and the
     vectors (one row each), `compute(k, buffers by argument name)` returns the buffer holding
     the result, which is stored to y at column col0."""
-    rows, cols = shape.rows, shape.cols
-    block = block_rows(rows, cols)
+    rows, cols, target = shape.rows, shape.cols, shape.target
+    block = row_tiles.tile_rows(rows, cols, target)
     with KernelBuilder(shape.kernel, grid={"block": rows // block}, target=target) as k:
         tensors = {n: k.tensor(n, (rows, cols)) for n in tiles}
         vector_tensors = {n: k.tensor(n, (cols,)) for n in vectors}
@@ -148,7 +169,7 @@ def make_inputs(
     def inputs(
         sizes: Mapping[str, int], rng: np.random.Generator, target: Target
     ) -> dict[str, np.ndarray]:
-        shape = Heads.of("make_inputs", sizes)
+        shape = Heads.of("make_inputs", sizes, target)
         result = {n: rng.normal(0.0, scale, (shape.rows, shape.cols)) for n in tiles}
         result |= {n: rng.normal(0.0, 0.5, shape.cols) for n in vectors}
         if shape.out_cols > shape.cols:
@@ -172,7 +193,7 @@ def stored(
 ) -> dict[str, np.ndarray]:
     """{"y": the output after the kernel}: `result` (a VRAM tile's values) stored at column
     col0 of y; the other columns as HBM held them before (the input `y`, or zeros)."""
-    shape = Heads.of("golden", sizes)
+    shape = Heads.of("golden", sizes, n.target)
     prior = inputs.get("y", np.zeros((shape.rows, shape.out_cols), np.float32))
     y = n.hbm_input(prior)
     y[:, shape.col0 : shape.col0 + shape.cols] = n.store("hbm", result)

@@ -32,11 +32,10 @@ C0 = -2.0 * math.sqrt(2.0 / math.pi)
 C1 = C0 * 0.044715
 
 
-def build(
-    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0,
-    target: Target = DEFAULT_TARGET,
-) -> ModuleOp:
-    shape = elementwise.Heads("gelu", rows, heads, head_dim, o_heads, o_head_offset)
+def build(target: Target = DEFAULT_TARGET, **sizes: int) -> ModuleOp:
+    """The tile IR on `target` for `sizes` (`elementwise.SIZE_NAMES`; a size not given takes
+    its default there)."""
+    shape = elementwise.Heads.given("gelu", sizes, target)
 
     def compute(k, b):
         x = b["x"]
@@ -47,12 +46,12 @@ def build(
         t *= x
         return elementwise.sigmoid_times(k, t, x)
 
-    return elementwise.build(shape, ["x"], [], compute, target)
+    return elementwise.build(shape, ["x"], [], compute)
 
 
 def golden(
     inputs: Mapping[str, np.ndarray],
-    sizes: Mapping[str, int] = elementwise.SIZES,
+    sizes: Mapping[str, int],
     target: Target = DEFAULT_TARGET,
     hbm_format: HbmFormat = "fp32",
 ) -> dict[str, np.ndarray]:
@@ -72,10 +71,10 @@ SPECS = (
         name="gelu",
         summary="y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) over rows x "
         "(heads * head_dim), into heads o_head_offset.. of an o_heads-head y",
-        sizes=elementwise.SIZES,
+        sizes=elementwise.default_sizes,
         build_module=build,
         make_inputs=elementwise.make_inputs(["x"], [], scale=3.0),
         golden=golden,
-        test_sizes=elementwise.TEST_SIZES,
+        test_sizes=elementwise.test_sizes,
     ),
 )

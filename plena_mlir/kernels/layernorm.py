@@ -3,13 +3,17 @@
 As the published `layernorm_min`, with a per-column scale (`gamma`) and bias (`beta`); the
 published testbench broadcasts them to full tiles on the host, here they are hidden-long
 vectors loaded as one VRAM row and broadcast by the vector unit.  `eps` is an f32 kernel
-argument.  Per 64-row tile:
+argument.  Per tile of one row block (MLEN rows, whole DMA row groups:
+`plena_mlir.kernels.row_tiles`), the row values one FPRAM entry per row:
 
     mean = sum(x) * (1/hidden)                   V_RED_SUM per column block, S_MUL_FP
     t = x - mean                                 V_SUB_VF
     var = sum(t * t) * (1/hidden)                V_MUL_VV, V_RED_SUM, S_MUL_FP
     rstd = 1 / sqrt(var + eps)                   S_ADD_FP, S_SQRT_FP, S_RECI_FP
     y = t * rstd * gamma + beta                  V_MUL_VF, V_MUL_VV, V_ADD_VV
+
+Default sizes: two row blocks x the published hidden size 1024, or two VLEN blocks where VLEN
+is wider than 512 (on plena-tvm the published 128 x 1024).
 """
 
 from collections.abc import Mapping
@@ -19,30 +23,48 @@ from xdsl.dialects.builtin import ModuleOp
 
 from plena_mlir.dialects.tile import MemorySpace
 from plena_mlir.frontend.kernel_builder import KernelBuilder
+from plena_mlir.kernels import row_tiles
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.numerics.rounding import Numerics
 from plena_mlir.target import DEFAULT_TARGET, Target
 
-ROWS = 64  # rows per program instance
 VRAM = MemorySpace.VRAM
 
+#: The published kernel's hidden size (a model dimension).
+PUBLISHED_HIDDEN = 1024
 
-def build(rows: int = 128, hidden: int = 1024, target: Target = DEFAULT_TARGET) -> ModuleOp:
-    if rows % ROWS or rows <= 0 or hidden % 64 or hidden <= 0:
-        raise ValueError(
-            f"layernorm: rows ({rows}) must be a positive multiple of {ROWS} and hidden "
-            f"({hidden}) a positive multiple of 64"
-        )
-    with KernelBuilder("layernorm", grid={"block": rows // ROWS}, target=target) as k:
+
+def default_sizes(target: Target) -> dict[str, int]:
+    """Two row blocks x the published hidden size (two VLEN blocks at least)."""
+    return {"rows": 2 * row_tiles.row_block(target),
+            "hidden": max(PUBLISHED_HIDDEN, 2 * target.vlen)}
+
+
+def test_sizes(target: Target) -> tuple[dict[str, int], ...]:
+    """One row block x one VLEN block; three row blocks x two VLEN blocks."""
+    block, vlen = row_tiles.row_block(target), target.vlen
+    return ({"rows": block, "hidden": vlen}, {"rows": 3 * block, "hidden": 2 * vlen})
+
+
+def build(
+    rows: int | None = None, hidden: int | None = None, target: Target = DEFAULT_TARGET
+) -> ModuleOp:
+    """The tile IR on `target` (a size not given takes its default there)."""
+    given = {"rows": rows, "hidden": hidden}
+    rows, hidden = row_tiles.given_sizes("layernorm", given, default_sizes(target)).values()
+    row_tiles.check_rows("layernorm", "rows", rows, target)
+    row_tiles.check_columns("layernorm", "hidden", hidden, target)
+    block = row_tiles.row_block(target)
+    with KernelBuilder("layernorm", grid={"block": rows // block}, target=target) as k:
         x = k.tensor("x", (rows, hidden))
         gamma, beta = k.tensor("gamma", (hidden,)), k.tensor("beta", (hidden,))
         y, eps = k.tensor("y", (rows, hidden)), k.scalar("eps")
-        row0 = k.axis("block") * ROWS
-        t, sq = k.alloc((ROWS, hidden), name="t"), k.alloc((ROWS, hidden), name="sq")
+        row0 = k.axis("block") * block
+        t, sq = k.alloc((block, hidden), name="t"), k.alloc((block, hidden), name="sq")
         scale, bias = k.alloc((1, hidden), name="scale"), k.alloc((1, hidden), name="bias")
-        mean = k.alloc((ROWS,), "fpram", name="mean")
-        rstd = k.alloc((ROWS,), "fpram", name="rstd")
+        mean = k.alloc((block,), "fpram", name="mean")
+        rstd = k.alloc((block,), "fpram", name="rstd")
         k.copy(x[row0, 0], t)
         k.copy(gamma[0], scale)
         k.copy(beta[0], bias)
@@ -97,7 +119,7 @@ SPECS = (
     KernelSpec(
         name="layernorm",
         summary="y = (x - mean) / sqrt(var + eps) * gamma + beta over each row",
-        sizes={"rows": 128, "hidden": 1024},
+        sizes=default_sizes,
         build_module=build,
         make_inputs=lambda sizes, rng, target: _inputs(sizes, rng),
         golden=lambda inputs, sizes, target, hbm_format: golden(
@@ -106,6 +128,6 @@ SPECS = (
             target,
             hbm_format,
         ),
-        test_sizes=({"rows": 64, "hidden": 64}, {"rows": 192, "hidden": 128}),
+        test_sizes=test_sizes,
     ),
 )

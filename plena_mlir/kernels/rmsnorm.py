@@ -2,10 +2,18 @@
 
     y[r, g] = x[r, g] * w / sqrt(mean(x[r, g]^2) + eps)      g = one group of head_dim columns
 
-head_dim = hidden is the classic RMSNorm, x and y rows x hidden.  With head_dim < hidden (head_dim
-16: the per-head QK-norm) x and y are BSHD [rows, heads, head_dim] tensors, one head per program
-instance, and the head axis of the grid is the lane axis (the compiler packs L heads of 16 side
-by side).  `w` has head_dim entries (shared by the heads); `eps` is an f32 kernel argument.
+head_dim = hidden is the classic RMSNorm, x and y rows x hidden.  With head_dim < hidden (the
+per-head QK-norm) x and y are BSHD [rows, heads, head_dim] tensors, one head per program
+instance, and the head axis of the grid is the lane axis: heads of HLEN are packed L = MLEN /
+HLEN side by side (col_pack), heads of whole VLEN blocks each take their own rows
+(row_stack).  `w` has head_dim entries (shared by the heads); `eps` is an f32 kernel
+argument.  Each instance normalises one row block (MLEN rows, whole DMA row groups:
+`plena_mlir.kernels.row_tiles`), the row values one FPRAM entry per row:
+
+    sq = t * t;  r = rowsum(sq) * (1/head_dim);  r = 1 / sqrt(r + eps);  y = t * r * w
+
+Default sizes: two row blocks x 2L heads of HLEN (several lane groups; on plena-tvm the
+published QK-norm's 128 rows x 8 heads x 16).
 """
 
 from collections.abc import Mapping
@@ -15,13 +23,32 @@ from xdsl.dialects.builtin import ModuleOp
 
 from plena_mlir.dialects.tile import MemorySpace
 from plena_mlir.frontend.kernel_builder import KernelBuilder
+from plena_mlir.kernels import row_tiles
+from plena_mlir.kernels.layernorm import PUBLISHED_HIDDEN
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.numerics.rounding import Numerics
 from plena_mlir.target import DEFAULT_TARGET, Target
 
-ROWS = 64  # rows per program instance
 VRAM = MemorySpace.VRAM
+
+
+def default_sizes(target: Target) -> dict[str, int]:
+    """Two row blocks x 2L heads of HLEN."""
+    return {"rows": 2 * row_tiles.row_block(target), "hidden": 2 * target.vlen,
+            "head_dim": target.hlen}
+
+
+def test_sizes(target: Target) -> tuple[dict[str, int], ...]:
+    """Whole rows (head_dim 0) of one row block x four VLEN blocks, of two row blocks x the
+    published hidden size and x two VLEN blocks; one row block x 4L heads of HLEN."""
+    block, vlen = row_tiles.row_block(target), target.vlen
+    return (
+        {"rows": block, "hidden": 4 * vlen, "head_dim": 0},
+        {"rows": 2 * block, "hidden": max(PUBLISHED_HIDDEN, 2 * vlen), "head_dim": 0},
+        {"rows": 2 * block, "hidden": 2 * vlen, "head_dim": 0},
+        {"rows": block, "hidden": 4 * vlen, "head_dim": target.hlen},
+    )
 
 
 def tensor_shape(rows: int, hidden: int, head_dim: int) -> tuple[int, ...]:
@@ -29,31 +56,46 @@ def tensor_shape(rows: int, hidden: int, head_dim: int) -> tuple[int, ...]:
     return (rows, hidden) if head_dim == hidden else (rows, hidden // head_dim, head_dim)
 
 
+def check_head_dim(hidden: int, head_dim: int, target: Target) -> None:
+    """ValueError unless head_dim divides hidden and is a width a head can have: HLEN (L heads
+    packed in a VLEN-wide row) or whole VLEN blocks (the whole row when it is hidden)."""
+    if hidden % head_dim:
+        raise ValueError(f"rmsnorm: hidden ({hidden}) must be a multiple of head_dim ({head_dim})")
+    if head_dim != target.hlen and head_dim % target.vlen:
+        raise ValueError(
+            f"rmsnorm: head_dim ({head_dim}) must be HLEN = {target.hlen} (heads packed in "
+            f"lanes) or a multiple of VLEN = {target.vlen} on {target.name}"
+        )
+
+
 def build(
-    rows: int = 128,
-    hidden: int = 1024,
+    rows: int | None = None,
+    hidden: int | None = None,
     head_dim: int | None = None,
     target: Target = DEFAULT_TARGET,
 ) -> ModuleOp:
+    """The tile IR on `target`: rows and hidden default to their default sizes there,
+    head_dim (None or 0) to hidden, the classic RMSNorm."""
+    defaults = default_sizes(target)
+    rows = defaults["rows"] if rows is None else rows
+    hidden = defaults["hidden"] if hidden is None else hidden
     head_dim = head_dim or hidden
-    if rows % ROWS or hidden % head_dim:
-        raise ValueError(
-            f"rmsnorm: rows ({rows}) must be a multiple of {ROWS} and hidden ({hidden}) a "
-            f"multiple of head_dim ({head_dim})"
-        )
-    heads = hidden // head_dim
-    grid = {"block": rows // ROWS, "head": heads}
+    row_tiles.check_rows("rmsnorm", "rows", rows, target)
+    row_tiles.check_columns("rmsnorm", "hidden", hidden, target)
+    check_head_dim(hidden, head_dim, target)
+    heads, block = hidden // head_dim, row_tiles.row_block(target)
+    grid = {"block": rows // block, "head": heads}
     shape = tensor_shape(rows, hidden, head_dim)
     lane = "head" if heads > 1 else None
     with KernelBuilder("rmsnorm", grid=grid, lane=lane, target=target) as k:
         x, w = k.tensor("x", shape), k.tensor("w", (head_dim,))
         y, eps = k.tensor("y", shape), k.scalar("eps")
-        row0, head = k.axis("block") * ROWS, k.axis("head")
+        row0, head = k.axis("block") * block, k.axis("head")
         start = (row0, head, 0) if heads > 1 else (row0, 0)
-        sizes = (ROWS, 1, head_dim) if heads > 1 else ()
-        t, sq = k.alloc((ROWS, head_dim), name="t"), k.alloc((ROWS, head_dim), name="sq")
+        sizes = (block, 1, head_dim) if heads > 1 else ()
+        t, sq = k.alloc((block, head_dim), name="t"), k.alloc((block, head_dim), name="sq")
         weight = k.alloc((1, head_dim), name="weight")
-        inv_rms = k.alloc((ROWS,), "fpram", name="inv_rms")
+        inv_rms = k.alloc((block,), "fpram", name="inv_rms")
         k.copy(x[start], t, src_sizes=sizes)
         k.copy(w[0], weight)
         k.mul(sq, t, t)
@@ -104,7 +146,7 @@ SPECS = (
         name="rmsnorm",
         summary="y = x * w / sqrt(mean(x^2) + eps) over each group of head_dim columns "
         "(head_dim 0: the whole row)",
-        sizes={"rows": 128, "hidden": 128, "head_dim": 16},
+        sizes=default_sizes,
         build_module=build,
         make_inputs=lambda sizes, rng, target: _inputs(sizes, rng),
         golden=lambda inputs, sizes, target, hbm_format: golden(
@@ -114,11 +156,6 @@ SPECS = (
             target,
             hbm_format,
         ),
-        test_sizes=(
-            {"rows": 64, "hidden": 256, "head_dim": 0},
-            {"rows": 128, "hidden": 1024, "head_dim": 0},
-            {"rows": 128, "hidden": 128, "head_dim": 0},
-            {"rows": 64, "hidden": 256, "head_dim": 16},
-        ),
+        test_sizes=test_sizes,
     ),
 )

@@ -52,13 +52,15 @@ from xdsl.dialects.builtin import ModuleOp
 from plena_mlir.frontend.kernel_builder import KernelBuilder
 from plena_mlir.gemm.forms import GemmShape, select_form
 from plena_mlir.gemm.results import gemm_result
-from plena_mlir.kernels import elementwise
-from plena_mlir.kernels.elementwise import ROWS, VLEN, VRAM
+from plena_mlir.kernels import elementwise, row_tiles
+from plena_mlir.kernels.elementwise import VRAM
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 MLEN = 64  # P is one MLEN x MLEN tile
+# rope is built for the default geometry: its row block and VRAM row width there
+ROWS, VLEN = row_tiles.row_block(DEFAULT_TARGET), DEFAULT_TARGET.vlen
 BASE = 10000.0  # the rotary frequency base of the tables make_inputs builds
 
 
@@ -79,7 +81,7 @@ def build(
     if VLEN % head_dim and head_dim % VLEN:
         raise ValueError(f"rope: head_dim ({head_dim}) must divide {VLEN} or be a multiple of it")
     width, blocks = table_width(head_dim), cols // VLEN
-    block = elementwise.block_rows(rows, cols)
+    block = row_tiles.tile_rows(rows, cols, DEFAULT_TARGET)
     with KernelBuilder("rope", grid={"block": rows // block}, target=target) as k:
         x, y = k.tensor("x", (rows, cols)), k.tensor("y", (rows, cols))
         r = k.tensor("r", (MLEN, 2 * MLEN))
@@ -141,7 +143,8 @@ def golden(
         [np.concatenate([t[:, j % width : j % width + VLEN] for t in (cos, sin)], axis=1)
          for j in starts]
     )
-    m = elementwise.block_rows(rows, cols) * cols // VLEN  # the gemm's rows in one instance
+    # the gemm's rows in one instance
+    m = row_tiles.tile_rows(rows, cols, DEFAULT_TARGET) * cols // VLEN
     best, _ = select_form(GemmShape(m=m, n=MLEN, k=2 * MLEN, transposed_b=True), target)
     rotated = gemm_result(best.form, n.store(VRAM, a * cs), n.hbm_input(inputs["r"]), True, target)
     y = np.concatenate([rotated[j * rows : (j + 1) * rows] for j in range(cols // VLEN)], axis=1)

@@ -11,10 +11,11 @@ bytes: both kernels are real copies, HBM -> VRAM -> HBM through one tile buffer.
 Each of the `instances` program instances (grid axis `block`) copies its own rows, once:
 instance i moves rows i*A .. (i+1)*A - 1 of a and i*B .. (i+1)*B - 1 of b (A = a_rows /
 instances, B = b_rows / instances) in tiles of `tile_rows` rows (`Plan`).  The tile is the
-largest multiple of ROWS dividing both parts with at most MAX_TILE_ELEMENTS elements, and
-instances = gcd(a_rows, b_rows) / tile_rows, so with a_rows = b_rows every instance copies
-one tile of each.  a_rows and b_rows must be multiples of ROWS = 64 and hd of VLEN = 64 (a
-DMA moves whole VLEN-wide VRAM rows, a store writes whole rows).
+largest multiple of the row block (MLEN rows, whole DMA row groups:
+`plena_mlir.kernels.row_tiles`) dividing both parts with at most eight MLEN x MLEN tiles of
+elements, and instances = gcd(a_rows, b_rows) / tile_rows, so with a_rows = b_rows every
+instance copies one tile of each.  a_rows and b_rows must be multiples of the row block and
+hd of VLEN (a DMA moves whole VLEN-wide VRAM rows, a store writes whole rows).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from plena_mlir.frontend.kernel_builder import KernelBuilder
-from plena_mlir.kernels.elementwise import MAX_TILE_ELEMENTS, ROWS, VLEN, VRAM
+from plena_mlir.kernels import row_tiles
+from plena_mlir.kernels.elementwise import VRAM
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.numerics.rounding import Numerics
@@ -35,18 +37,29 @@ from plena_mlir.target import DEFAULT_TARGET, Target
 
 KERNELS = ("s_concat", "s_split")
 
-#: The published kernel's sizes: hd = 128, two 64-row blocks in each part.
-SIZES = {"a_rows": 128, "b_rows": 128, "hd": 128}
+#: The size parameters.
+SIZE_NAMES = ("a_rows", "b_rows", "hd")
 
-#: Besides the defaults (one instance, one 128-row tile of each part): a 64-row part next to
-#: a 192-row part, hd two VLEN blocks wide (64-row tiles, one instance looping over 1 + 3);
-#: parts of 192 rows, not a multiple of 128, hd one VLEN block (one 192-row tile each);
-#: hd = 512, where a tile has at most 64 rows (two instances, each 3 tiles of a and 1 of b).
-TEST_SIZES = (
-    {"a_rows": 64, "b_rows": 192, "hd": 256},
-    {"a_rows": 192, "b_rows": 192, "hd": 64},
-    {"a_rows": 384, "b_rows": 128, "hd": 512},
-)
+
+def default_sizes(target: Target) -> dict[str, int]:
+    """Two row blocks in each part, hd two VLEN blocks (on plena-tvm the published kernel's
+    sizes: hd = 128, two 64-row blocks in each part)."""
+    block = row_tiles.row_block(target)
+    return {"a_rows": 2 * block, "b_rows": 2 * block, "hd": 2 * target.vlen}
+
+
+def test_sizes(target: Target) -> tuple[dict[str, int], ...]:
+    """Besides the defaults (one instance, one two-block tile of each part): a one-block part
+    next to a three-block part, hd four VLEN blocks (one-block tiles, one instance looping
+    over 1 + 3); parts of three blocks, not a multiple of two, hd one VLEN block (one
+    three-block tile each); hd = 8 VLEN, where a tile has one block (two instances, each 3
+    tiles of a and 1 of b)."""
+    block, vlen = row_tiles.row_block(target), target.vlen
+    return (
+        {"a_rows": block, "b_rows": 3 * block, "hd": 4 * vlen},
+        {"a_rows": 3 * block, "b_rows": 3 * block, "hd": vlen},
+        {"a_rows": 6 * block, "b_rows": 2 * block, "hd": 8 * vlen},
+    )
 
 
 @dataclass(frozen=True)
@@ -58,31 +71,23 @@ class Plan:
     instances: int
 
     @classmethod
-    def of(cls, kernel: str, a_rows: int, b_rows: int, hd: int) -> Plan:
-        """The plan for the sizes; ValueError naming `kernel` for sizes the machine cannot
-        copy."""
-        if min(a_rows, b_rows) <= 0 or a_rows % ROWS or b_rows % ROWS:
-            raise ValueError(
-                f"{kernel}: a_rows ({a_rows}) and b_rows ({b_rows}) must be positive multiples "
-                f"of the {ROWS}-row block"
-            )
-        if hd <= 0 or hd % VLEN:
-            raise ValueError(
-                f"{kernel}: hd ({hd}) must be a positive multiple of VLEN = {VLEN}: a DMA moves "
-                "whole VRAM rows and a store writes whole rows"
-            )
+    def of(
+        cls, kernel: str, a_rows: int, b_rows: int, hd: int, target: Target = DEFAULT_TARGET
+    ) -> Plan:
+        """The plan for the sizes on `target`; ValueError naming `kernel` and the size for
+        sizes the machine cannot copy."""
+        row_tiles.check_rows(kernel, "a_rows", a_rows, target)
+        row_tiles.check_rows(kernel, "b_rows", b_rows, target)
+        row_tiles.check_columns(kernel, "hd", hd, target)
         common = math.gcd(a_rows, b_rows)
-        fitting = [t for t in range(ROWS, common + 1, ROWS) if common % t == 0]
-        tile = max([t for t in fitting if t * hd <= MAX_TILE_ELEMENTS] or [ROWS])
+        tile = row_tiles.tile_rows(common, hd, target)
         return cls(tile, common // tile)
 
 
-def build(
-    kernel: str = "s_concat", a_rows: int = 128, b_rows: int = 128, hd: int = 128,
-    target: Target = DEFAULT_TARGET,
-) -> ModuleOp:
-    """The tile IR of `kernel`: "s_concat" (arguments a, b, y) or "s_split" (x, a, b).  Per
-    instance, for each part p in (a, b) at row `first` of the whole (0 for a, a_rows for b):
+def build(kernel: str = "s_concat", target: Target = DEFAULT_TARGET, **sizes: int) -> ModuleOp:
+    """The tile IR of `kernel`: "s_concat" (arguments a, b, y) or "s_split" (x, a, b), for
+    `sizes` (SIZE_NAMES; a size not given takes its default on `target`).  Per instance, for
+    each part p in (a, b) at row `first` of the whole (0 for a, a_rows for b):
 
         for t in 0 .. p_rows / instances step tile_rows:
             r = block * (p_rows / instances) + t
@@ -91,7 +96,8 @@ def build(
     """
     if kernel not in KERNELS:
         raise ValueError(f"seq_concat_split: unknown kernel '{kernel}' (one of {KERNELS})")
-    plan = Plan.of(kernel, a_rows, b_rows, hd)
+    a_rows, b_rows, hd = row_tiles.given_sizes(kernel, sizes, default_sizes(target)).values()
+    plan = Plan.of(kernel, a_rows, b_rows, hd, target)
     concat = kernel == "s_concat"
     with KernelBuilder(kernel, grid={"block": plan.instances}, target=target) as k:
         whole_shape = (a_rows + b_rows, hd)
@@ -117,7 +123,7 @@ def build(
 
 def input_shapes(kernel: str, sizes: Mapping[str, int]) -> dict[str, tuple[int, int]]:
     """The input tensors of `kernel` by name: a and b (s_concat) or x (s_split)."""
-    a_rows, b_rows, hd = (sizes[name] for name in SIZES)
+    a_rows, b_rows, hd = (sizes[name] for name in SIZE_NAMES)
     if kernel == "s_concat":
         return {"a": (a_rows, hd), "b": (b_rows, hd)}
     return {"x": (a_rows + b_rows, hd)}
@@ -159,11 +165,11 @@ def _spec(kernel: str, summary: str) -> KernelSpec:
     return KernelSpec(
         name=kernel,
         summary=summary,
-        sizes=SIZES,
+        sizes=default_sizes,
         build_module=lambda **sizes: build(kernel, **sizes),
         make_inputs=lambda sizes, rng, target: make_inputs(kernel, sizes, rng),
         golden=lambda inputs, sizes, target, fmt: golden(kernel, inputs, sizes, target, fmt),
-        test_sizes=TEST_SIZES,
+        test_sizes=test_sizes,
     )
 
 

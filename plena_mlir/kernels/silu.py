@@ -20,11 +20,10 @@ from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 
-def build(
-    rows: int = 128, heads: int = 8, head_dim: int = 16, o_heads: int = 8, o_head_offset: int = 0,
-    target: Target = DEFAULT_TARGET,
-) -> ModuleOp:
-    shape = elementwise.Heads("silu", rows, heads, head_dim, o_heads, o_head_offset)
+def build(target: Target = DEFAULT_TARGET, **sizes: int) -> ModuleOp:
+    """The tile IR on `target` for `sizes` (`elementwise.SIZE_NAMES`; a size not given takes
+    its default there)."""
+    shape = elementwise.Heads.given("silu", sizes, target)
 
     def compute(k, b):
         x = b["x"]
@@ -32,12 +31,12 @@ def build(
         k.mul_scalar(t, x, -1.0)
         return elementwise.sigmoid_times(k, t, x)
 
-    return elementwise.build(shape, ["x"], [], compute, target)
+    return elementwise.build(shape, ["x"], [], compute)
 
 
 def golden(
     inputs: Mapping[str, np.ndarray],
-    sizes: Mapping[str, int] = elementwise.SIZES,
+    sizes: Mapping[str, int],
     target: Target = DEFAULT_TARGET,
     hbm_format: HbmFormat = "fp32",
 ) -> dict[str, np.ndarray]:
@@ -53,10 +52,10 @@ SPECS = (
         name="silu",
         summary="y = x * sigmoid(x) over rows x (heads * head_dim), into heads "
         "o_head_offset.. of an o_heads-head y",
-        sizes=elementwise.SIZES,
+        sizes=elementwise.default_sizes,
         build_module=build,
         make_inputs=elementwise.make_inputs(["x"], [], scale=3.0),
         golden=golden,
-        test_sizes=elementwise.TEST_SIZES,
+        test_sizes=elementwise.test_sizes,
     ),
 )

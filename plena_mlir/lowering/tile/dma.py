@@ -10,12 +10,16 @@ block, rstride 1:
     for g in 0 .. rows/G:  for b in 0 .. column blocks:
         H_PREFETCH_V  vram_base + b*R*VLEN + g*G*VLEN,  start + g*G*STRIDE + b*VLEN
 
-A load of fewer than G rows cannot go straight into the buffer (the DMA always writes G VRAM
-rows, which would overwrite what follows the buffer): it is staged in the top G rows of VRAM
-and copied row by row (V_ADD_VF row, staged row, f0).  A store of rows % G != 0 rows (after
-its whole groups) writes each remaining row with its own H_STORE_V at STRIDE = 0, the row
-read last, so only that HBM row is written and it ends up holding the row
-(`_store_single_rows`).  HBM -> MRAM loads whole MLEN x MLEN
+The rows % G rows a region has beyond its whole groups (when it has at least one) move as
+one more group, the region's last G rows: it overlaps the group before, whose rows it moves
+again with the same values (a row's MX encoding is its own), so nothing outside the region
+is written and the tail costs one DMA, not one per row.  A region of fewer than G rows has no
+such group: a load of it cannot go straight into the buffer (the DMA always writes G VRAM
+rows, which would overwrite what follows the buffer), so it is staged in the top G rows of
+VRAM and copied row by row (V_ADD_VF row, staged row, f0); a store writes each row with its
+own H_STORE_V at STRIDE = 0, the row read last, so only that HBM row is written and it ends
+up holding the row (`_store_single_rows`).  Kernels choose tile heights that are whole groups
+(the target's row amounts), so neither happens in them.  HBM -> MRAM loads whole MLEN x MLEN
 tiles with one H_PREFETCH_M each.
 
 `HbmRegion`, `hbm_vram` and `hbm_mram` work on `Buffer`s and are shared with `lane.copy`
@@ -198,69 +202,78 @@ def hbm_vram(
     target, emitter = lowering.target, lowering.emitter
     layout = buffer_layout(buffer.typ, target)
     assert isinstance(layout, VramLayout)
-    group, groups, leftover = _row_groups(hbm, target, load)
+    group = _row_group(hbm, target, load)
     blocks = -(-hbm.cols // target.vlen)
     vram = buffer.address + offset
     block_step = layout.padded_rows * target.vlen
-    partial = load and leftover != 0
-    staging = emitter.const(staging_address(lowering, group)) if partial else None
-    transfer = _group_transfer(lowering, load, areg, staging, hbm.rows)
-    whole = groups + (1 if partial else 0)
-    if whole:
+
+    def groups(count: int, first_row: int, transfer: Callable[[list[SSAValue]], None]) -> None:
+        """`count` groups from row `first_row` of the region, each over the column blocks."""
         emitter.strided_loop(
-            whole,
-            [emitter.const(vram), hbm_start],
+            count,
+            [emitter.const(vram + first_row * target.vlen),
+             emitter.add_const(hbm_start, first_row * hbm.stride)],
             [group * target.vlen, group * hbm.stride],
             lambda addrs: emitter.strided_loop(blocks, addrs, [block_step, target.vlen], transfer),
         )
-    if leftover and not load:
-        first = groups * group
-        rest = [vram + first * target.vlen + r * target.vlen for r in range(leftover)]
-        hbm_rest = emitter.add_const(hbm_start, first * hbm.stride)
-        _store_single_rows(lowering, hbm, rest, hbm_rest, areg, blocks, block_step)
+
+    whole, leftover = divmod(hbm.rows, group)
+    if whole:
+        transfer = _group_transfer(lowering, load, areg)
+        groups(whole, 0, transfer)
+        if leftover:
+            groups(1, hbm.rows - group, transfer)
+    elif load:
+        staging = emitter.const(staging_address(lowering, group))
+        groups(1, 0, _staged_load(lowering, areg, staging, hbm.rows))
+    else:
+        rows = [vram + r * target.vlen for r in range(hbm.rows)]
+        _store_single_rows(lowering, hbm, rows, hbm_start, areg, blocks, block_step)
 
 
-def _row_groups(hbm: HbmRegion, target: Target, load: bool) -> tuple[int, int, int]:
-    """(rows one DMA moves, whole groups, rows left over) of a transfer of hbm's rows; a
-    store must cover whole VLEN rows, a load of more than one group whole groups."""
-    group = target.hbm_v_prefetch_rows if load else target.hbm_v_writeback_rows
+def _row_group(hbm: HbmRegion, target: Target, load: bool) -> int:
+    """The rows one DMA moves (H_PREFETCH_V's or H_STORE_V's); a store must cover whole VLEN
+    rows."""
     if not load and hbm.cols % target.vlen:
         raise _fail(
             f"a store writes whole rows of VLEN = {target.vlen} elements; {hbm.cols} columns "
             "would overwrite the HBM that follows",
             hbm.name,
         )
-    groups, leftover = divmod(hbm.rows, group)
-    if load and leftover and groups:
-        raise _fail(
-            f"loads of {hbm.rows} rows are not supported: the DMA moves {group} rows at a time "
-            f"(use a multiple of {group}, or fewer than {group} rows)",
-            hbm.name,
-        )
-    return group, groups, leftover
+    return target.hbm_v_prefetch_rows if load else target.hbm_v_writeback_rows
 
 
 def _group_transfer(
-    lowering: KernelLowering, load: bool, areg: SSAValue, staging: SSAValue | None, rows: int
+    lowering: KernelLowering, load: bool, areg: SSAValue
 ) -> Callable[[list[SSAValue]], None]:
-    """The DMA of one row group and column block, given (VRAM row, HBM offset): straight to
-    or from the buffer, or for a partial load (`staging` given) into the staging rows, whose
-    first `rows` rows are then copied to the buffer (V_ADD_VF with f0 = 0)."""
-    target, emitter = lowering.target, lowering.emitter
+    """The DMA of one row group and column block, given (VRAM row, HBM offset)."""
     dma = H_PrefetchVOp if load else H_StoreVOp
 
     def transfer(addresses: list[SSAValue]) -> None:
+        sram, hbm_offset = addresses
+        lowering.emitter.emit(dma(sram, hbm_offset, areg, rstride=1, precision=0))
+
+    return transfer
+
+
+def _staged_load(
+    lowering: KernelLowering, areg: SSAValue, staging: SSAValue, rows: int
+) -> Callable[[list[SSAValue]], None]:
+    """The load of one column block of a region of `rows` < G rows, given (VRAM row, HBM
+    offset): the DMA into the staging rows, whose first `rows` rows are then copied to the
+    buffer (V_ADD_VF with f0 = 0)."""
+    target, emitter = lowering.target, lowering.emitter
+
+    def transfer(addresses: list[SSAValue]) -> None:
         dst_row, hbm_offset = addresses
-        sram = staging if staging is not None else dst_row
-        emitter.emit(dma(sram, hbm_offset, areg, rstride=1, precision=0))
-        if staging is not None:
-            f0 = _f0(lowering)
-            emitter.strided_loop(
-                rows,
-                [dst_row, staging],
-                [target.vlen, target.vlen],
-                lambda rs: emitter.emit(V_AddVfOp(rs[0], rs[1], f0, rmask=0)),
-            )
+        emitter.emit(H_PrefetchVOp(staging, hbm_offset, areg, rstride=1, precision=0))
+        f0 = _f0(lowering)
+        emitter.strided_loop(
+            rows,
+            [dst_row, staging],
+            [target.vlen, target.vlen],
+            lambda rs: emitter.emit(V_AddVfOp(rs[0], rs[1], f0, rmask=0)),
+        )
 
     return transfer
 

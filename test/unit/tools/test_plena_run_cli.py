@@ -145,7 +145,7 @@ MISMATCH = """builtin.module {
     [
         (["nosuch"], "unknown kernel 'nosuch' (kernels: "),
         (["softmax", "--size", "depth=3"], "softmax has no size depth (sizes: rows=64, cols=64)"),
-        (["softmax", "--rows", "65"], "softmax: rows (65) must be a multiple of 64"),
+        (["softmax", "--rows", "65"], "softmax: rows (65) must be a positive multiple of 64 on "),
         (["softmax", "--size", "rows=x"], "size rows must be an integer, not 'x'"),
         (["softmax", "--size", "rows"], "--size: 'rows' is not NAME=VALUE"),
         (["softmax", "--depth", "3"], "unrecognized arguments: --depth 3"),
