@@ -31,14 +31,11 @@ from plena_mlir.target import DEFAULT_TARGET, Target
 
 VRAM = MemorySpace.VRAM
 
-#: The published kernel's hidden size (a model dimension).
-PUBLISHED_HIDDEN = 1024
-
 
 def default_sizes(target: Target) -> dict[str, int]:
-    """Two row blocks x the published hidden size (two VLEN blocks at least)."""
-    return {"rows": 2 * row_tiles.row_block(target),
-            "hidden": max(PUBLISHED_HIDDEN, 2 * target.vlen)}
+    """Two row blocks x the published kernel's hidden size, 1024 (a model dimension; two VLEN
+    blocks at least)."""
+    return {"rows": 2 * row_tiles.row_block(target), "hidden": max(1024, 2 * target.vlen)}
 
 
 def test_sizes(target: Target) -> tuple[dict[str, int], ...]:
