@@ -287,26 +287,10 @@ def _shape(sizes: Mapping[str, int], target: Target) -> Attention:
     )
 
 
-def build(
-    heads: int = 8,
-    q_blocks: int = 2,
-    kv_blocks: int = 2,
-    o_heads: int = 0,
-    o_head_offset: int = 0,
-    head_dim: int | None = None,
-    target: Target = DEFAULT_TARGET,
-) -> ModuleOp:
-    """flash_attention; o_heads 0 means heads (the output has exactly the kernel's heads),
-    head_dim None the target's HLEN."""
-    sizes = {
-        "heads": heads,
-        "q_blocks": q_blocks,
-        "kv_blocks": kv_blocks,
-        "o_heads": o_heads,
-        "o_head_offset": o_head_offset,
-        "head_dim": head_dim or target.hlen,
-    }
-    return build_attention(_shape(sizes, target))
+def build(target: Target = DEFAULT_TARGET, **sizes: int) -> ModuleOp:
+    """flash_attention on `target` for `sizes` (a size not given takes its default there);
+    o_heads 0 means heads (the output has exactly the kernel's heads)."""
+    return build_attention(_shape(SPECS[0].resolve(sizes, target), target))
 
 
 def default_sizes(target: Target) -> dict[str, int]:

@@ -43,15 +43,9 @@ def _shape(sizes: Mapping[str, int], target: Target) -> Attention:
     )
 
 
-def build(
-    heads: int = 8,
-    kv_blocks: int = 2,
-    head_dim: int | None = None,
-    target: Target = DEFAULT_TARGET,
-) -> ModuleOp:
-    """flash_decode; head_dim None is the target's HLEN."""
-    sizes = {"heads": heads, "kv_blocks": kv_blocks, "head_dim": head_dim or target.hlen}
-    return build_attention(_shape(sizes, target))
+def build(target: Target = DEFAULT_TARGET, **sizes: int) -> ModuleOp:
+    """flash_decode on `target` for `sizes` (a size not given takes its default there)."""
+    return build_attention(_shape(SPECS[0].resolve(sizes, target), target))
 
 
 def default_sizes(target: Target) -> dict[str, int]:

@@ -75,14 +75,11 @@ def online_softmax_step(
     running_sum += row_sum
 
 
-def build(
-    heads: int = 8,
-    blocks: int = 2,
-    head_dim: int | None = None,
-    target: Target = DEFAULT_TARGET,
-) -> ModuleOp:
-    """online_softmax; head_dim None is the target's HLEN."""
-    d, block = head_dim or target.hlen, target.mlen
+def build(target: Target = DEFAULT_TARGET, **sizes: int) -> ModuleOp:
+    """online_softmax on `target` for `sizes` (a size not given takes its default there)."""
+    every = SPECS[0].resolve(sizes, target)
+    heads, blocks, d = every["heads"], every["blocks"], every["head_dim"]
+    block = target.mlen
     if width := head_width_problem(d, target):
         raise ValueError(f"online_softmax: {width}")
     group = heads_per_program(d, target)

@@ -90,14 +90,10 @@ def _check(rows: int, heads: int, head_dim: int, target: Target) -> None:
         raise ValueError(f"rope: head_dim ({head_dim}) must divide {vlen} or be a multiple of it")
 
 
-def build(
-    rows: int = 128,
-    heads: int = 8,
-    head_dim: int | None = None,
-    target: Target = DEFAULT_TARGET,
-) -> ModuleOp:
-    """rope; head_dim None is the target's HLEN."""
-    head_dim = head_dim or target.hlen
+def build(target: Target = DEFAULT_TARGET, **sizes: int) -> ModuleOp:
+    """rope on `target` for `sizes` (a size not given takes its default there)."""
+    every = SPECS[0].resolve(sizes, target)
+    rows, heads, head_dim = every["rows"], every["heads"], every["head_dim"]
     _check(rows, heads, head_dim, target)
     mlen, vlen, cols = target.mlen, target.vlen, heads * head_dim
     width, blocks = table_width(head_dim, target), cols // vlen

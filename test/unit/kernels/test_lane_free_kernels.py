@@ -30,7 +30,7 @@ def _textbook_rope(x: np.ndarray, angles: np.ndarray, head_dim: int) -> np.ndarr
 def test_rope_golden_is_the_interpreter_and_the_textbook_formula(rows, heads, head_dim):
     sizes = {"rows": rows, "heads": heads, "head_dim": head_dim}
     inputs = rope.make_inputs(sizes, np.random.default_rng(rows + heads))
-    module = rope.build(rows, heads, head_dim)
+    module = rope.build(rows=rows, heads=heads, head_dim=head_dim)
     angles = np.arange(rows)[:, None] * rope.BASE ** (
         -2.0 * np.arange(head_dim // 2) / head_dim
     )
