@@ -64,12 +64,14 @@ def default_sizes(target: Target) -> dict[str, int]:
 
 def test_sizes(target: Target) -> tuple[dict[str, int], ...]:
     """Four groups over two, three kv blocks; 6 groups over 3 (h % 3L: not a power of two,
-    so the remainder is a multiply-and-shift); heads of one tile width, 4 over 2 kv heads."""
-    lanes = target.lanes
+    so the remainder is a multiply-and-shift); heads of one tile width, 4 over 2 kv heads;
+    heads of two tile widths, 2 over 1."""
+    lanes, mlen = target.lanes, target.mlen
     return (
         {"heads": 4 * lanes, "kv_heads": 2 * lanes, "q_blocks": 2, "kv_blocks": 3},
         {"heads": 6 * lanes, "kv_heads": 3 * lanes, "q_blocks": 1, "kv_blocks": 1},
-        {"heads": 4, "kv_heads": 2, "q_blocks": 1, "kv_blocks": 2, "head_dim": target.mlen},
+        {"heads": 4, "kv_heads": 2, "q_blocks": 1, "kv_blocks": 2, "head_dim": mlen},
+        {"heads": 2, "kv_heads": 1, "q_blocks": 1, "kv_blocks": 2, "head_dim": 2 * mlen},
     )
 
 
