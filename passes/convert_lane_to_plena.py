@@ -20,8 +20,9 @@ lane/vector.py, lane/scalar.py, lane/matrix.py, which run the tile lowerings on 
 buffers).  `lane.for_lanes` is
 unrolled: a per-lane op is lowered once per lane with the lane a static int, so its
 V_MASK (1 << l, C_SET_V_MASK_REG before the masked instructions) and its lane address
-offsets are constants; an FPRAM op whose operands are all fp_lane (or f32 values) is one
-loop over every lane's entries instead (`lane/scalar.py`, `every_lane_at_once`).  A kernel
+offsets are constants; an FPRAM op or a row op whose buffers are all fp_lane or row_stack
+(each lane one contiguous run, the L runs back to back) is lowered once for every lane
+instead (`lane/operands.py`, `every_lane_at_once`).  A kernel
 that still has a lane axis is an error ("run plena-expand-lanes first").
 """
 
@@ -42,11 +43,8 @@ from plena_mlir.lowering.emitter import Emitter
 from plena_mlir.lowering.kernel import KernelLowering
 from plena_mlir.lowering.lane.copy import lower_lane_copy
 from plena_mlir.lowering.lane.matrix import lower_lane_matrix
-from plena_mlir.lowering.lane.scalar import (
-    LANE_SCALAR_OPS,
-    every_lane_at_once,
-    lower_lane_scalar,
-)
+from plena_mlir.lowering.lane.operands import every_lane_at_once
+from plena_mlir.lowering.lane.scalar import LANE_SCALAR_OPS, lower_lane_scalar
 from plena_mlir.lowering.lane.vector import LANE_VECTOR_OPS, lower_lane_vector
 from plena_mlir.lowering.tile.dma import lower_copy
 from plena_mlir.lowering.tile.gemm import lower_gemm
