@@ -62,7 +62,7 @@ from plena_mlir.dialects.tile import MemorySpace
 from plena_mlir.frontend.kernel_builder import Index, KernelBuilder
 from plena_mlir.gemm.forms import Form, GemmShape, select_form
 from plena_mlir.gemm.results import gemm_result, lane_scores
-from plena_mlir.kernels.heads import head_width_problem, heads_per_program
+from plena_mlir.kernels.heads import head_width_problem, heads_per_program, packs_heads
 from plena_mlir.kernels.online_softmax import online_softmax_step
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.numerics.hbm_format import HbmFormat
@@ -88,6 +88,8 @@ class Attention:
     decode: bool = False  # one query row (flash_decode)
 
     def __post_init__(self) -> None:
+        if width := head_width_problem(self.head_dim, self.target):
+            raise ValueError(f"{self.name}: {width}")
         problems = []
         group = self.group
         if self.heads <= 0 or self.heads % group:
@@ -107,15 +109,13 @@ class Attention:
                 f"heads {self.o_head_offset} .. {self.o_head_offset + self.heads - 1} of the "
                 f"output do not fit its o_heads ({self.o_heads})"
             )
-        if width := head_width_problem(self.head_dim, self.target):
-            problems.insert(0, width)
         if problems:
             raise ValueError(f"{self.name}: {'; '.join(problems)}")
 
     @property
     def packed(self) -> bool:
         """Whether heads are narrower than a row, so L of them share it (in lanes)."""
-        return self.head_dim < self.target.mlen
+        return packs_heads(self.head_dim, self.target)
 
     @property
     def group(self) -> int:

@@ -20,6 +20,11 @@ def head_width_problem(head_dim: int, target: Target) -> str | None:
     )
 
 
+def packs_heads(head_dim: int, target: Target) -> bool:
+    """Whether heads of `head_dim` columns share rows, one lane each (HLEN-wide heads)."""
+    return head_dim < target.mlen
+
+
 def heads_per_program(head_dim: int, target: Target) -> int:
     """Heads one program instance holds: the L lanes for heads of HLEN, else 1."""
-    return target.lanes if head_dim < target.mlen else 1
+    return target.lanes if packs_heads(head_dim, target) else 1
