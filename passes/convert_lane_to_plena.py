@@ -20,8 +20,10 @@ lane/vector.py, lane/scalar.py, lane/matrix.py, which run the tile lowerings on 
 buffers).  `lane.for_lanes` is
 unrolled: a per-lane op is lowered once per lane with the lane a static int, so its
 V_MASK (1 << l, C_SET_V_MASK_REG before the masked instructions) and its lane address
-offsets are constants.  A kernel that still has a lane axis is an error ("run
-plena-expand-lanes first").
+offsets are constants; an FPRAM op or a row op whose buffers are all fp_lane or row_stack
+(each lane one contiguous run, the L runs back to back) is lowered once for every lane
+instead (`lane/operands.py`, `every_lane_at_once`).  A kernel
+that still has a lane axis is an error ("run plena-expand-lanes first").
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from plena_mlir.lowering.emitter import Emitter
 from plena_mlir.lowering.kernel import KernelLowering
 from plena_mlir.lowering.lane.copy import lower_lane_copy
 from plena_mlir.lowering.lane.matrix import lower_lane_matrix
+from plena_mlir.lowering.lane.operands import every_lane_at_once
 from plena_mlir.lowering.lane.scalar import LANE_SCALAR_OPS, lower_lane_scalar
 from plena_mlir.lowering.lane.vector import LANE_VECTOR_OPS, lower_lane_vector
 from plena_mlir.lowering.tile.dma import lower_copy
@@ -105,7 +108,7 @@ class ConvertLaneToPlenaPass(ModulePass):
             )
         program = Block()
         lowering = KernelLowering(kernel, target_of(op), pool, Emitter(program))
-        lowering.lower(lower_kernel_op)
+        lowering.lower(lower_kernel_op, every_lane_at_once)
         op.attributes[KERNEL_ATTR_NAME] = DictionaryAttr(
             {
                 "name": StringAttr(kernel.sym_name.data),

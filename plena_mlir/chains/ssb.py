@@ -17,8 +17,13 @@ Every arrow between stages is an HBM tensor.  The linear outputs are tokens x hi
 reads them as [tokens, heads, head_dim] and attention reads rope's outputs and v as
 [1, tokens, heads, head_dim]: `tile.view`s of the same bytes (a same-element-count reshape is
 byte-identical, MX blocks run along the flattened tensor).  The concatenation is a copy
-kernel: MX-packed tensors cannot be concatenated by aliasing.  Defaults: 128 tokens, 8 heads
-of 16 (hidden 128), mlp 256.
+kernel: MX-packed tensors cannot be concatenated by aliasing.
+
+Every size is the target's: tokens are whole blocks of MLEN rows (attention's q and kv
+blocks), heads are HLEN wide (packed into lanes) or whole MLEN-wide rows (one head per
+program), the rope rotation is MLEN x 2 MLEN and its tables VLEN wide.  Defaults
+(`default_sizes`): two blocks of tokens, two lane groups of heads of HLEN, mlp twice the
+hidden width (on plena-tvm 128 tokens, 8 heads of 16, hidden 128, mlp 256).
 """
 
 import dataclasses
@@ -28,24 +33,19 @@ import numpy as np
 
 from plena_mlir.chains.spec import Call, ChainPlan, ChainSpec
 from plena_mlir.kernels import rope
+from plena_mlir.kernels.heads import head_width_problem
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 EPS = 1e-6  # layernorm's and the QK-norms' epsilon
 
 
-def plan(
-    tokens: int = 128,
-    heads: int = 8,
-    head_dim: int = 16,
-    mlp: int = 256,
-    target: Target = DEFAULT_TARGET,
-) -> ChainPlan:
-    if head_dim != target.hlen:
-        raise ValueError(f"ssb: head_dim ({head_dim}) must be {target.hlen}, flash_attention's")
+def plan(tokens: int, heads: int, head_dim: int, mlp: int, target: Target) -> ChainPlan:
+    if width_problem := head_width_problem(head_dim, target):
+        raise ValueError(f"ssb: {width_problem}")
     if tokens % target.mlen or tokens <= 0:
         raise ValueError(f"ssb: tokens ({tokens}) must be a positive multiple of {target.mlen}")
     hidden = heads * head_dim
-    width = rope.table_width(head_dim)
+    width = rope.table_width(head_dim, target)
     arguments = {
         "x": (tokens, hidden),
         "ln_gamma": (hidden,),
@@ -100,7 +100,7 @@ def plan(
                {"x": f"{p}n", "r": "rope_r", "cos": "rope_cos", "sin": "rope_sin",
                 "y": f"{p}r"}) for p in "qk"),
         Call("attention", "flash_attention",
-             {"heads": heads, "q_blocks": tokens // target.mlen,
+             {"heads": heads, "head_dim": head_dim, "q_blocks": tokens // target.mlen,
               "kv_blocks": tokens // target.mlen},
              {"Q": "qr", "K": "kr", "V": "v", "O": "attn"}),
         Call("gelu", "gelu", {"rows": tokens, "heads": mlp // head_dim, "head_dim": head_dim,
@@ -125,8 +125,8 @@ def make_inputs(
     the rope tables for positions 0 .. tokens-1 (`rope.make_inputs`)."""
     chain = plan(**sizes, target=target)
     tokens, head_dim = sizes["tokens"], sizes["head_dim"]
-    cos, sin = rope.tables(tokens, head_dim)
-    inputs = {"rope_r": rope.rotation(), "rope_cos": cos, "rope_sin": sin}
+    cos, sin = rope.tables(tokens, head_dim, target)
+    inputs = {"rope_r": rope.rotation(target), "rope_cos": cos, "rope_sin": sin}
     for name, shape in chain.arguments.items():
         if name in inputs or name == "out":
             continue
@@ -142,12 +142,20 @@ def make_inputs(
     return inputs
 
 
+def default_sizes(target: Target) -> dict[str, int]:
+    """Two blocks of MLEN tokens, two lane groups of heads of HLEN, mlp twice the hidden
+    width (module docstring)."""
+    heads = 2 * target.lanes
+    return {"tokens": 2 * target.mlen, "heads": heads, "head_dim": target.hlen,
+            "mlp": 2 * heads * target.hlen}
+
+
 SPECS = (
     ChainSpec(
         name="ssb",
         summary="SingleStreamBlock: layernorm, modulate, q/k/v/mlp projections, QK rmsnorm, "
         "rope, flash attention, gelu, concat, output projection, gated residual",
-        sizes={"tokens": 128, "heads": 8, "head_dim": 16, "mlp": 256},
+        sizes=default_sizes,
         plan=plan,
         make_inputs=make_inputs,
     ),

@@ -7,10 +7,13 @@
 For one lane of a `lane.gemm` they are that lane's operands (N may be a head's H columns: the
 lane-sum forms' partials of those columns are the same numbers the whole tile's would be).
 
-- M_MM / M_TMM / M_MV: the f32 accumulator sums all of K, one bf16 rounding at the write-out
-  (the sum is taken exactly and rounded to f32 once: the accumulator's summation order only
-  moves the last f32 bit, which almost never survives the bf16 rounding); `+=` adds the
-  written product to C, rounded again.
+- M_MM / M_TMM / M_MV: replayed instruction by instruction, bit for bit as the simulator
+  computes them: per Bl x Bl block of C (one row x Bl for M_MV), m_accum (v_accum) adds the
+  float32 product of each K tile in turn (the very NumPy call plena_mlir/sim/ops_matrix.py
+  makes, so it sums in the same order), one bf16 rounding at the write-out; `+=` adds the
+  written product to C, rounded again.  (The exactly rounded sum differs from the
+  accumulator's in the last f32 bit now and then, and with K of 256 or more terms that
+  reaches the bf16 result often enough to show in a kernel's output.)
 - lane-sum forms: replayed instruction by instruction, bit for bit as the simulator computes
   them: per M-row tile and N tile, hm_accum (L x M x M, f32) accumulates one f32 batched
   product per K tile (lane l contracts the columns l*H .. l*H+H-1 of the K tile), each lane
@@ -40,14 +43,49 @@ def gemm_result(
     a = np.asarray(a, dtype=np.float32)
     b = np.asarray(b, dtype=np.float32)
     if not form.lane_sum:
-        b_kn = b.T if transposed_b else b
-        product = round_bf16((a.astype(np.float64) @ b_kn.astype(np.float64)).astype(np.float32))
+        product = round_bf16(_block_products(a, b, transposed_b, target, form is Form.MV))
         return product if c is None else round_bf16(np.asarray(c, np.float32) + product)
     partials = _lane_partials(a, b, transposed_b, target, form is Form.BTMV_LANE_SUM)
     total = partials[0] if c is None else round_bf16(np.asarray(c, np.float32) + partials[0])
     for part in partials[1:]:
         total = round_bf16(total + part)
     return total
+
+
+def _block_products(
+    a: np.ndarray, b: np.ndarray, transposed_b: bool, target: Target, by_row: bool
+) -> np.ndarray:
+    """A·B' in f32 as m_accum (v_accum `by_row`) holds it before the write-out: per K tile,
+    per Bl-column block of each N tile, the product of every Bl-row block (every row) with
+    the tile's columns (M_MM, M_MV: TILE[:, c : c + Bl]) or rows (M_TMM: TILE[c : c + Bl].T),
+    added to the accumulator in f32.  The row blocks are one stacked np.matmul, which makes
+    the simulator's BLAS call once per block."""
+    M, B = target.mlen, target.blen
+    m, k = a.shape
+    n = b.shape[0] if transposed_b else b.shape[1]
+    step = 1 if by_row else B
+    rows = -(-m // step) * step
+    n_tiles = -(-n // M)
+    padded = np.zeros((rows, k), dtype=np.float32)
+    padded[:m] = a
+    acc = np.zeros((rows, n_tiles * M), dtype=np.float32)
+    for kt in range(k // M):
+        x = np.ascontiguousarray(padded[:, kt * M : (kt + 1) * M]).reshape(rows // step, step, M)
+        if by_row:
+            x = x[:, 0]
+        for nt in range(n_tiles):
+            tile = np.zeros((M, M), dtype=np.float32)
+            if transposed_b:
+                part = b[nt * M : (nt + 1) * M, kt * M : (kt + 1) * M]
+                tile[: part.shape[0]] = part
+            else:
+                part = b[kt * M : (kt + 1) * M, nt * M : (nt + 1) * M]
+                tile[:, : part.shape[1]] = part
+            for col in range(0, min(M, n - nt * M), B):
+                weights = tile[col : col + B].T if transposed_b else tile[:, col : col + B]
+                block = acc[:, nt * M + col : nt * M + col + B]
+                block += (x @ weights).reshape(rows, B)
+    return acc[:m, :n]
 
 
 def _lane_partials(a: np.ndarray, b: np.ndarray, transposed_b: bool, target: Target, by_row: bool):

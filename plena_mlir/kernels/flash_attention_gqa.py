@@ -1,15 +1,17 @@
 """`flash_attention_gqa`: grouped-query attention, `flash_attention` (see there) with fewer
 kv heads than query heads:
 
-    O[0, s, h, :] = softmax(Q[0, s, h, :] · K_hᵀ / sqrt(16)) V_h
+    O[0, s, h, :] = softmax(Q[0, s, h, :] · K_hᵀ / sqrt(D)) V_h
     K_h = K[0, :, h % kv_heads, :],  V_h = V[0, :, h % kv_heads, :]
 
-Q and O are [1, q_blocks*64, heads, 16], K and V [1, kv_blocks*64, kv_heads, 16]; kv_heads a
-multiple of L = 4 dividing heads.  The groups are interleaved (query head h reads kv head
-h % kv_heads, as the published kernel: the machine has no integer divide), so the L lanes of a
-head group read L consecutive kv heads and K and V still load with one DMA per group.  The
-kv head of a group, (g*L) % kv_heads, is computed by the scalar unit with a multiply and a
-shift (plena_mlir/lowering/remainder.py: the machine has no integer divide).
+Q and O are [1, q_blocks*M, heads, D], K and V [1, kv_blocks*M, kv_heads, D] (M = MLEN, D =
+head_dim); kv_heads divides heads.  The groups are interleaved (query head h reads kv head
+h % kv_heads, as the published kernel: the machine has no integer divide).  With heads of
+HLEN, kv_heads is a multiple of the L lanes, so the L lanes of a head group read L consecutive
+kv heads and K and V still load with one DMA per group; with heads of whole tile widths each
+program reads its own kv head.  The kv head, (g*L) % kv_heads, is computed by the scalar unit
+with a multiply and a shift (plena_mlir/lowering/remainder.py: the machine has no integer
+divide).
 """
 
 from collections.abc import Mapping
@@ -26,7 +28,7 @@ from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 
-def _shape(sizes: Mapping[str, int]) -> Attention:
+def _shape(sizes: Mapping[str, int], target: Target) -> Attention:
     heads = sizes["heads"]
     return Attention(
         "flash_attention_gqa",
@@ -36,35 +38,54 @@ def _shape(sizes: Mapping[str, int]) -> Attention:
         sizes["kv_blocks"],
         heads,
         0,
+        sizes["head_dim"],
+        target,
     )
 
 
-def build(
-    heads: int = 8,
-    kv_heads: int = 4,
-    q_blocks: int = 2,
-    kv_blocks: int = 2,
-    target: Target = DEFAULT_TARGET,
-) -> ModuleOp:
-    sizes = {"heads": heads, "kv_heads": kv_heads, "q_blocks": q_blocks, "kv_blocks": kv_blocks}
-    return build_attention(_shape(sizes), target)
+def build(target: Target = DEFAULT_TARGET, **sizes: int) -> ModuleOp:
+    """flash_attention_gqa on `target` for `sizes` (a size not given takes its default
+    there)."""
+    return build_attention(_shape(SPECS[0].resolve(sizes, target), target))
+
+
+def default_sizes(target: Target) -> dict[str, int]:
+    """Two lane groups of query heads over one of kv heads, two q and two kv blocks (on
+    plena-tvm 8 query heads over 4 kv heads)."""
+    lanes = target.lanes
+    return {
+        "heads": 2 * lanes,
+        "kv_heads": lanes,
+        "q_blocks": 2,
+        "kv_blocks": 2,
+        "head_dim": target.hlen,
+    }
+
+
+def test_sizes(target: Target) -> tuple[dict[str, int], ...]:
+    """Four groups over two, three kv blocks; 6 groups over 3 (h % 3L: not a power of two,
+    so the remainder is a multiply-and-shift); heads of one tile width, 4 over 2 kv heads;
+    heads of two tile widths, 2 over 1."""
+    lanes, mlen = target.lanes, target.mlen
+    return (
+        {"heads": 4 * lanes, "kv_heads": 2 * lanes, "q_blocks": 2, "kv_blocks": 3},
+        {"heads": 6 * lanes, "kv_heads": 3 * lanes, "q_blocks": 1, "kv_blocks": 1},
+        {"heads": 4, "kv_heads": 2, "q_blocks": 1, "kv_blocks": 2, "head_dim": mlen},
+        {"heads": 2, "kv_heads": 1, "q_blocks": 1, "kv_blocks": 2, "head_dim": 2 * mlen},
+    )
 
 
 SPECS = (
     KernelSpec(
         name="flash_attention_gqa",
-        summary="grouped-query attention: query head h of 16 attends kv head h % kv_heads "
-        "(online softmax over kv blocks of 64)",
-        sizes={"heads": 8, "kv_heads": 4, "q_blocks": 2, "kv_blocks": 2},
+        summary="grouped-query attention: query head h attends kv head h % kv_heads "
+        "(online softmax over kv blocks of MLEN keys)",
+        sizes=default_sizes,
         build_module=build,
-        make_inputs=lambda sizes, rng, target: make_inputs(_shape(sizes), rng),
+        make_inputs=lambda sizes, rng, target: make_inputs(_shape(sizes, target), rng),
         golden=lambda inputs, sizes, target, hbm_format: attention_golden(
-            _shape(sizes), inputs, target, hbm_format
+            _shape(sizes, target), inputs, hbm_format
         ),
-        test_sizes=(
-            {"heads": 16, "kv_heads": 8, "q_blocks": 2, "kv_blocks": 3},
-            # h % 12: not a power of two, so the remainder is a multiply-and-shift
-            {"heads": 24, "kv_heads": 12, "q_blocks": 1, "kv_blocks": 1},
-        ),
+        test_sizes=test_sizes,
     ),
 )

@@ -6,29 +6,31 @@ instance (the head axis is the lane axis), the step `flash_attention` takes per 
     alpha = exp(m_in - m_new)                   (how much the previous partial results shrink)
     l_new = l_in * alpha + sum_j P[r, j]
 
-per query row r of each head, over a score tile of 64 keys (one kv block; the scores are
-already scaled).  Interface (BSHD, heads in the head dimension):
+per query row r of each head, over a score tile of M = MLEN keys (one kv block; the scores
+are already scaled).  Interface (BSHD, heads in the head dimension, D = head_dim):
 
-- `S` (in), `P` (out): [1, rows, heads, 64], the scores and the probabilities of the tile.
-- `m_in`, `l_in` (in), `m_out`, `l_out`, `alpha` (out): [1, rows, heads, 16], the running max
+- `S` (in), `P` (out): [1, rows, heads, M], the scores and the probabilities of the tile.
+- `m_in`, `l_in` (in), `m_out`, `l_out`, `alpha` (out): [1, rows, heads, D], the running max
   and sum before and after the step and the rescale factor, laid out like a head's attention
-  output O: row r of head h holds its value in all 16 columns.  A caller rescales its output
+  output O: row r of head h holds its value in all D columns.  A caller rescales its output
   accumulator element-wise (O * alpha), adds P·V, and passes m_out, l_out on as the next
-  step's m_in, l_in.  (The kernel reads the max of the 16 columns of an input row.)
+  step's m_in, l_in.  (The kernel reads the max of the D columns of an input row.)
 
-Why 16 columns rather than one value per row: FPRAM is reached from HBM only through VRAM, and
-a store moves 16 whole VRAM rows (H_STORE_V); a head's 64 state values would be one VRAM row
-(S_MAP_V_FP), a row per head that no store can write alone.  As a 64 x 16 tile per head the
-state moves like any head of a BSHD tensor (one DMA for the L heads of a lane group), and the
+Why D columns rather than one value per row: FPRAM is reached from HBM only through VRAM, and
+a store moves whole VRAM rows (H_STORE_V); a head's M state values would be one VRAM row
+(S_MAP_V_FP), a row per head that no store can write alone.  As an M x D tile per head the
+state moves like any head of a BSHD tensor (one DMA for the heads of a lane group), and the
 row values get there by a row reduction (in) and a row broadcast (out: a zero tile plus the
 per-row FPRAM value).
 
-A program instance (row block b, head h) loads its 64 x 64 score tile and its two state tiles
-into VRAM, reduces the state tiles into FPRAM, computes the step with row reductions,
-row-broadcast vector ops and whole-buffer FPRAM ops, and writes P and the state tiles back.
+Heads of D = HLEN are packed L = MLEN / HLEN to a program (the head axis is the lane axis);
+heads of a multiple of MLEN run one per program (`plena_mlir.kernels.heads`).  A program
+instance (row block b, head h) loads its M x M score tile and its two state tiles into VRAM,
+reduces the state tiles into FPRAM, computes the step with row reductions, row-broadcast
+vector ops and whole-buffer FPRAM ops, and writes P and the state tiles back.
 
 Rounding (`golden`): S, P and the state tiles bf16 in VRAM; the state in the FP format
-(fp16) in FPRAM: the row max and sum, alpha and l_new in fp16.
+(fp16 on plena-tvm) in FPRAM: the row max and sum, alpha and l_new.
 """
 
 from collections.abc import Mapping
@@ -38,14 +40,12 @@ from xdsl.dialects.builtin import ModuleOp
 
 from plena_mlir.dialects.tile import MemorySpace
 from plena_mlir.frontend.kernel_builder import Buffer, KernelBuilder
+from plena_mlir.kernels.heads import head_width_problem, heads_per_program
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.numerics.rounding import Numerics
 from plena_mlir.target import DEFAULT_TARGET, Target
 
-ROWS = 64  # query rows per program instance
-KEYS = 64  # scores per row: one kv block
-HLEN = 16  # columns of a state tile: one lane
 VRAM = MemorySpace.VRAM
 STATE_IN, STATE_OUT = ("m_in", "l_in"), ("m_out", "l_out", "alpha")
 
@@ -75,28 +75,35 @@ def online_softmax_step(
     running_sum += row_sum
 
 
-def build(heads: int = 8, blocks: int = 2, target: Target = DEFAULT_TARGET) -> ModuleOp:
-    if heads <= 0 or heads % 4 or blocks <= 0:
+def build(target: Target = DEFAULT_TARGET, **sizes: int) -> ModuleOp:
+    """online_softmax on `target` for `sizes` (a size not given takes its default there)."""
+    every = SPECS[0].resolve(sizes, target)
+    heads, blocks, d = every["heads"], every["blocks"], every["head_dim"]
+    block = target.mlen
+    if width := head_width_problem(d, target):
+        raise ValueError(f"online_softmax: {width}")
+    group = heads_per_program(d, target)
+    if heads <= 0 or heads % group or blocks <= 0:
         raise ValueError(
-            f"online_softmax: heads ({heads}) must be a positive multiple of 4 and blocks "
-            f"({blocks}) positive"
+            f"online_softmax: heads ({heads}) must be a positive multiple of {group} and "
+            f"blocks ({blocks}) positive"
         )
-    rows = blocks * ROWS
+    rows = blocks * block
     grid = {"block": blocks, "head": heads}
     with KernelBuilder("online_softmax", grid=grid, lane="head", target=target) as k:
-        scores = k.tensor("S", (1, rows, heads, KEYS))
-        state = {name: k.tensor(name, (1, rows, heads, HLEN)) for name in STATE_IN}
-        probabilities = k.tensor("P", (1, rows, heads, KEYS))
-        state |= {name: k.tensor(name, (1, rows, heads, HLEN)) for name in STATE_OUT}
-        row0, head = k.axis("block") * ROWS, k.axis("head")
-        s = k.alloc((ROWS, KEYS), "vram", name="s")
-        state_tile = k.alloc((ROWS, HLEN), "vram", name="state_tile")
-        m_old = k.alloc((ROWS,), "fpram", name="m_old")
-        m_new = k.alloc((ROWS,), "fpram", name="m_new")
-        running_sum = k.alloc((ROWS,), "fpram", name="running_sum")
-        alpha = k.alloc((ROWS,), "fpram", name="alpha")
-        row_sum = k.alloc((ROWS,), "fpram", name="row_sum")
-        tile_rows, state_rows = (1, ROWS, 1, KEYS), (1, ROWS, 1, HLEN)
+        scores = k.tensor("S", (1, rows, heads, block))
+        state = {name: k.tensor(name, (1, rows, heads, d)) for name in STATE_IN}
+        probabilities = k.tensor("P", (1, rows, heads, block))
+        state |= {name: k.tensor(name, (1, rows, heads, d)) for name in STATE_OUT}
+        row0, head = k.axis("block") * block, k.axis("head")
+        s = k.alloc((block, block), "vram", name="s")
+        state_tile = k.alloc((block, d), "vram", name="state_tile")
+        m_old = k.alloc((block,), "fpram", name="m_old")
+        m_new = k.alloc((block,), "fpram", name="m_new")
+        running_sum = k.alloc((block,), "fpram", name="running_sum")
+        alpha = k.alloc((block,), "fpram", name="alpha")
+        row_sum = k.alloc((block,), "fpram", name="row_sum")
+        tile_rows, state_rows = (1, block, 1, block), (1, block, 1, d)
         k.copy(scores[0, row0, head, 0], s, src_sizes=tile_rows)
         for name, fp in zip(STATE_IN, (m_old, running_sum), strict=True):
             k.copy(state[name][0, row0, head, 0], state_tile, src_sizes=state_rows)
@@ -120,17 +127,18 @@ def golden(
     n = Numerics("rounded", target, hbm_format)
     s = n.store(VRAM, n.hbm_input(inputs["S"])[0].transpose(1, 0, 2))
     heads, rows, keys = s.shape
+    d = inputs["m_in"].shape[-1]
 
     def state_in(name: str) -> np.ndarray:
         """[head, row]: the max of each row of the state tile, in FPRAM (V_RED_MAX)."""
         t = n.store(VRAM, n.hbm_input(inputs[name])[0].transpose(1, 0, 2))
-        return n.reduce_rows(np.maximum, t.reshape(heads * rows, HLEN), -np.inf).reshape(
+        return n.reduce_rows(np.maximum, t.reshape(heads * rows, d), -np.inf).reshape(
             heads, rows
         )
 
     def state_out(x: np.ndarray) -> np.ndarray:
-        """[1, row, head, 16]: the FPRAM values broadcast over a zero tile (V_ADD_VF)."""
-        t = n.store(VRAM, np.zeros((heads, rows, HLEN), np.float32) + x[..., None])
+        """[1, row, head, D]: the FPRAM values broadcast over a zero tile (V_ADD_VF)."""
+        t = n.store(VRAM, np.zeros((heads, rows, d), np.float32) + x[..., None])
         return n.store("hbm", t.transpose(1, 0, 2)[None])
 
     m_old, running_sum = state_in("m_in"), state_in("l_in")
@@ -145,29 +153,42 @@ def golden(
     return {"P": n.store("hbm", p.transpose(1, 0, 2)[None]), **state}
 
 
-def make_inputs(sizes: Mapping[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def make_inputs(
+    sizes: Mapping[str, int], rng: np.random.Generator, target: Target
+) -> dict[str, np.ndarray]:
     """Scores ~ N(0, 2); a running max around the tile's row maxima (some rows above, some
     below, so both alpha = 1 and alpha < 1 occur) and a running sum of a few units, each the
-    same in the 16 columns of a row."""
-    heads, rows = sizes["heads"], sizes["blocks"] * ROWS
+    same in the D columns of a row."""
+    heads, block = sizes["heads"], target.mlen
+    rows = sizes["blocks"] * block
     state = (1, rows, heads, 1)
-    ones = np.ones((1, 1, 1, HLEN), np.float32)
+    ones = np.ones((1, 1, 1, sizes["head_dim"]), np.float32)
     return {
-        "S": rng.normal(0.0, 2.0, (1, rows, heads, KEYS)).astype(np.float32),
+        "S": rng.normal(0.0, 2.0, (1, rows, heads, block)).astype(np.float32),
         "m_in": rng.normal(5.0, 1.5, state).astype(np.float32) * ones,
         "l_in": rng.uniform(1.0, 20.0, state).astype(np.float32) * ones,
     }
 
 
+def default_sizes(target: Target) -> dict[str, int]:
+    """Two lane groups of heads of HLEN, two row blocks (on plena-tvm 8 heads x 128 rows)."""
+    return {"heads": 2 * target.lanes, "blocks": 2, "head_dim": target.hlen}
+
+
+def test_sizes(target: Target) -> tuple[dict[str, int], ...]:
+    """Four lane groups, one row block; heads of one tile width."""
+    return ({"heads": 4 * target.lanes, "blocks": 1}, {"heads": 3, "head_dim": target.mlen})
+
+
 SPECS = (
     KernelSpec(
         name="online_softmax",
-        summary="one online-softmax step over a 64-key score tile per head: P = exp(S - m_new),"
-        " m_new, l_new = l_in * alpha + rowsum(P), alpha = exp(m_in - m_new)",
-        sizes={"heads": 8, "blocks": 2},
+        summary="one online-softmax step over an MLEN-key score tile per head: P = exp(S - "
+        "m_new), m_new, l_new = l_in * alpha + rowsum(P), alpha = exp(m_in - m_new)",
+        sizes=default_sizes,
         build_module=build,
-        make_inputs=lambda sizes, rng, target: make_inputs(sizes, rng),
+        make_inputs=make_inputs,
         golden=lambda inputs, sizes, target, hbm_format: golden(inputs, target, hbm_format),
-        test_sizes=({"heads": 16, "blocks": 1},),
+        test_sizes=test_sizes,
     ),
 )

@@ -6,7 +6,10 @@
                               ->  plena.loop ceil((ub - lb) / s), %i an iter_arg from lb
                                   stepped by s, the scf iter_args further iter_args
     lane.for_lanes %l = L     ->  the body L times (unrolled), %l the Python int l
-                                  (`KernelLowering.lane`), so masks and lane offsets are static
+                                  (`KernelLowering.lane`), so masks and lane offsets are static;
+                                  an op the pass says runs on every lane at once (an FPRAM op
+                                  on fp_lane buffers) is lowered once, between the unrolled
+                                  runs of the ops before and after it (`_for_lanes`)
     arith.constant (index)    ->  plena.li
     arith.addi/subi/muli      ->  S_ADD_INT / S_SUB_INT / S_MUL_INT
     arith.remui/remsi x, c    ->  x - (x * m >> k) * c (`remainder.py`: no integer divide), c a
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import groupby
 
 from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import Float32Type, IndexType, IntegerAttr
@@ -138,9 +142,15 @@ class KernelLowering:
         return unroll_factor(count, largest_step=largest_step)
 
     # structure --------------------------------------------------------------------------------
-    def lower(self, lower_tile_op: Callable[[KernelLowering, Operation], None]) -> None:
-        """The grid loops around the kernel body."""
+    def lower(
+        self,
+        lower_tile_op: Callable[[KernelLowering, Operation], None],
+        every_lane_at_once: Callable[[Operation], bool] = lambda op: False,
+    ) -> None:
+        """The grid loops around the kernel body; `every_lane_at_once(op)`: a per-lane op
+        that `lower_tile_op` lowers for every lane in one go (`self.lane` None)."""
         self._lower_tile_op = lower_tile_op
+        self._every_lane_at_once = every_lane_at_once
         sizes = list(self.kernel.grid_sizes.get_values())
         axes = list(self.kernel.body.block.args[: len(sizes)])
         self._grid(list(zip(axes, sizes, strict=True)))
@@ -200,11 +210,20 @@ class KernelLowering:
 
     def _for_lanes(self, op: lane.ForLanesOp) -> None:
         """The body once per lane, the lane a static int (`self.lane`, and the constant l for
-        index arithmetic on %l)."""
-        for index in range(op.count.value.data):
-            self.lane = index
-            self.indices[op.lane] = self.emitter.const(index)
-            self.lower_block(op.body.block)
+        index arithmetic on %l); an op that runs on every lane at once is lowered once, the
+        ops before and after it unrolled on their own.  That is loop fission: it runs lane
+        l + 1's ops of one run before lane l's of the next, which keeps the meaning since a
+        per-lane op touches only its own lane (its FPRAM entries, its slab, its columns
+        under V_MASK) and the buffers every lane shares (flat ones) only read."""
+        for at_once, run in groupby(op.body.block.ops, key=self._every_lane_at_once):
+            ops = list(run)
+            lanes = [None] if at_once else range(op.count.value.data)
+            for index in lanes:
+                self.lane = index
+                if index is not None:
+                    self.indices[op.lane] = self.emitter.const(index)
+                for inner in ops:
+                    self.lower_op(inner)
         self.lane = None
 
     def _for(self, op: scf.ForOp) -> None:

@@ -30,7 +30,7 @@ from plena_mlir.kernels import (
     rmsnorm,
 )
 from plena_mlir.kernels.spec import KernelSizeError, KernelSpec
-from plena_mlir.target import DEFAULT_TARGET
+from plena_mlir.target import DEFAULT_TARGET, PRESETS
 
 SPECS: dict[str, KernelSpec] = {
     spec.name: spec
@@ -86,11 +86,13 @@ def test_rounded_interpreter_is_the_golden_on_every_element(name, overrides, hbm
 
 
 def _textbook_attention(inputs: dict, sizes: dict, kv_heads: int, o_heads: int, offset: int):
-    """softmax(Q·Kᵀ / sqrt(16)) V per head in float64, the whole key sequence at once."""
-    q, k, v = (inputs[n][0].astype(np.float64) for n in "QKV")  # [seq, heads, 16]
+    """softmax(Q·Kᵀ / sqrt(D)) V per head in float64, the whole key sequence at once (the
+    scale 1/sqrt(D) as the kernel's f32 constant holds it)."""
+    q, k, v = (inputs[n][0].astype(np.float64) for n in "QKV")  # [seq, heads, D]
     heads = q.shape[1]
     kv = np.arange(heads) % kv_heads
-    scores = np.einsum("shd,thd->hst", q, k[:, kv]) / 4.0
+    scale = np.float64(np.float32(1.0 / np.sqrt(q.shape[2])))
+    scores = np.einsum("shd,thd->hst", q, k[:, kv]) * scale
     p = np.exp(scores - scores.max(axis=2, keepdims=True))
     p /= p.sum(axis=2, keepdims=True)
     out = np.zeros((1, q.shape[0], o_heads, q.shape[2]))
@@ -99,14 +101,15 @@ def _textbook_attention(inputs: dict, sizes: dict, kv_heads: int, o_heads: int, 
 
 
 def _textbook_online_softmax(inputs: dict) -> dict[str, np.ndarray]:
-    s = inputs["S"].astype(np.float64)  # [1, rows, heads, 64]
+    s = inputs["S"].astype(np.float64)  # [1, rows, heads, MLEN]
     m_in, l_in = (inputs[n][..., 0].astype(np.float64) for n in ("m_in", "l_in"))
     m_new = np.maximum(m_in, s.max(axis=3))
     p = np.exp(s - m_new[..., None])
     alpha = np.exp(m_in - m_new)
     l_new = l_in * alpha + p.sum(axis=3)
     state = {"m_out": m_new, "l_out": l_new, "alpha": alpha}
-    return {"P": p, **{n: np.repeat(x[..., None], 16, axis=3) for n, x in state.items()}}
+    width = inputs["m_in"].shape[3]  # head_dim: the state is the same in every column
+    return {"P": p, **{n: np.repeat(x[..., None], width, axis=3) for n, x in state.items()}}
 
 
 def _textbook(name: str, inputs: dict, sizes: dict) -> dict[str, np.ndarray]:
@@ -168,10 +171,39 @@ def test_expanded_lane_kernel_is_the_golden(name, overrides, hbm_format):
     module.verify()
     kernel = _kernel(module)
     assert kernel.lane is None
-    assert not any(isinstance(op, tile.TileOp) for op in kernel.body.walk())
+    packed = sizes.get("head_dim", DEFAULT_TARGET.hlen) < DEFAULT_TARGET.mlen
+    # heads of HLEN become lane IR; heads of whole rows stay tile IR, one head per instance
+    assert packed != any(isinstance(op, tile.TileOp) for op in kernel.body.walk())
     outputs = _run(spec, sizes, module, "rounded", hbm_format)
     inputs = spec.make_inputs(sizes, np.random.default_rng(3), DEFAULT_TARGET)
     for tensor, golden in spec.golden(inputs, sizes, target_of(kernel), hbm_format).items():
+        np.testing.assert_array_equal(outputs[tensor], golden, err_msg=f"{name} {tensor}")
+
+
+def _preset_case(name: str, preset: str):
+    """The 8-lane flash attention interprets 1024-wide tiles for a while: a geometry case."""
+    slow = preset == "plena-tvm-mlen1024" and name.startswith("flash_attention")
+    marks = (pytest.mark.geometry,) if slow else ()
+    return pytest.param(name, preset, marks=marks, id=f"{name}-{preset}")
+
+
+@pytest.mark.parametrize(
+    ("name", "preset"),
+    [_preset_case(n, p) for n in SPECS for p in PRESETS if p != DEFAULT_TARGET.name],
+)
+def test_expanded_lane_kernel_is_the_golden_at_every_preset(name, preset):
+    """The lane engine at every geometry (L = 4 lanes of 16, 64 and 128 columns, L = 8 at
+    MLEN 1024): the default sizes there, expanded, interpret to the golden bit for bit."""
+    spec, target = SPECS[name], PRESETS[preset]
+    sizes = spec.resolve({}, target)
+    module = spec.build(sizes, target)
+    for compile_pass in (InferMemoryPass(), ExpandLanesPass()):
+        compile_pass.apply(Context(), module)
+    assert "lane.for_lanes" in str(module)
+    inputs = spec.make_inputs(sizes, np.random.default_rng(3), target)
+    tensors, scalars = _split(inputs)
+    outputs = interpret_kernel(module, name, tensors, mode="rounded", **scalars)
+    for tensor, golden in spec.golden(inputs, sizes, target, "fp32").items():
         np.testing.assert_array_equal(outputs[tensor], golden, err_msg=f"{name} {tensor}")
 
 
@@ -234,6 +266,18 @@ def test_rmsnorm_per_head_expands_to_the_golden(hbm_format):
         ),
         ("flash_decode", {"kv_blocks": 0}, r"kv_blocks \(0\) must be positive"),
         ("online_softmax", {"heads": 2}, r"heads \(2\) must be a positive multiple of 4"),
+        (
+            "flash_attention",
+            {"head_dim": 32},
+            r"head_dim \(32\) must be HLEN = 16 \(heads packed into lanes\) or a positive "
+            r"multiple of MLEN = 64 \(one head per tile width\)",
+        ),
+        ("online_softmax", {"head_dim": 8}, r"head_dim \(8\) must be HLEN = 16"),
+        (
+            "flash_attention_gqa",
+            {"heads": 6, "kv_heads": 4, "head_dim": 64},
+            r"kv_heads \(4\) must be positive, dividing heads \(6\)",
+        ),
     ],
 )
 def test_impossible_sizes_are_rejected_with_the_reason(name, overrides, message):

@@ -14,6 +14,10 @@ Both run the tile walkers of vector.py on the operands' physical buffers or lane
                                                 V_RED_*); the scalar / accumulator is lane
                                                 l's fp_lane entries (or a flat buffer, or an
                                                 f32 value)
+    row ops for every lane (lane None)          row_stack with fp_lane scalars
+                                                (`operands.every_lane_at_once`): the tile
+                                                lowering on the L*R rows of the physical
+                                                buffer and the L*R entries of the scalars
 """
 
 from __future__ import annotations
@@ -29,7 +33,13 @@ from plena_mlir.dialects.lane import (
 from plena_mlir.dialects.lane.row_ops import RowReduceOp, RowScalarOp
 from plena_mlir.dialects.lane.vector_ops import BinaryOp, ScalarOp, UnaryOp
 from plena_mlir.lowering.kernel import KernelLowering
-from plena_mlir.lowering.lane.operands import lane_fp_operand, lane_mask, lane_part, lane_type
+from plena_mlir.lowering.lane.operands import (
+    every_lane_at_once,
+    lane_fp_operand,
+    lane_mask,
+    lane_part,
+    lane_type,
+)
 from plena_mlir.lowering.tile.vector import (
     BINARY,
     UNARY,
@@ -43,9 +53,10 @@ LANE_VECTOR_OPS = (*VECTOR_OPS, *ROW_OPS)
 
 
 def lower_lane_vector(lowering: KernelLowering, op, lane: int | None) -> None:
-    """A whole-tile op (lane None) or a row op for the static lane `lane`."""
+    """A whole-tile op (lane None) or a row op for the static lane `lane` (or for every lane
+    at once, lane None)."""
     if isinstance(op, RowScalarOp | RowReduceOp):
-        assert lane is not None, "a per-lane op is lowered inside lane.for_lanes"
+        assert lane is not None or every_lane_at_once(op), "a per-lane op needs its lane"
         _row_op(lowering, op, lane)
     else:
         lanes = range(lane_type(op.dst).lanes) if _per_slab(op) else [None]
@@ -82,8 +93,9 @@ def _whole_tile(lowering: KernelLowering, op, slab: int | None) -> None:
         broadcast_scalar(lowering, scalar_instruction(op.TILE_OP), dst, src, scalar)
 
 
-def _row_op(lowering: KernelLowering, op, lane: int) -> None:
-    rows = lane_type(op.src).lane_shape[0]
+def _row_op(lowering: KernelLowering, op, lane: int | None) -> None:
+    src_type = lane_type(op.src)
+    rows = src_type.lane_shape[0] * (src_type.lanes if lane is None else 1)
     src = lane_part(lowering, op.src, lane)
     if isinstance(op, RowMaxOp | RowSumOp):
         acc = lane_fp_operand(lowering, op.acc, lane, rows)

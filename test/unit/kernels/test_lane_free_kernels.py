@@ -30,7 +30,7 @@ def _textbook_rope(x: np.ndarray, angles: np.ndarray, head_dim: int) -> np.ndarr
 def test_rope_golden_is_the_interpreter_and_the_textbook_formula(rows, heads, head_dim):
     sizes = {"rows": rows, "heads": heads, "head_dim": head_dim}
     inputs = rope.make_inputs(sizes, np.random.default_rng(rows + heads))
-    module = rope.build(rows, heads, head_dim)
+    module = rope.build(rows=rows, heads=heads, head_dim=head_dim)
     angles = np.arange(rows)[:, None] * rope.BASE ** (
         -2.0 * np.arange(head_dim // 2) / head_dim
     )
@@ -48,10 +48,11 @@ def test_rope_golden_is_the_interpreter_and_the_textbook_formula(rows, heads, he
 
 
 def test_rope_rotation_swaps_pairs_with_the_sign_folded_in():
-    r = rope.rotation().T  # R = [I ; P] as (K, N)
-    v = np.arange(1.0, 65.0)
-    assert np.array_equal(v @ r[: rope.MLEN], v)
-    swapped = v @ r[rope.MLEN :]
+    mlen = DEFAULT_TARGET.mlen
+    r = rope.rotation(DEFAULT_TARGET).T  # R = [I ; P] as (K, N)
+    v = np.arange(1.0, mlen + 1.0)
+    assert np.array_equal(v @ r[:mlen], v)
+    swapped = v @ r[mlen:]
     assert np.array_equal(swapped[0::2], -v[1::2]) and np.array_equal(swapped[1::2], v[0::2])
 
 

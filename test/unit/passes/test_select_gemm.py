@@ -165,4 +165,5 @@ def test_every_form_computes_the_product_at_its_rounding_points(
     )
     result = compare(result_c, expected, "fp32")
     assert result.passed, f"{form} {m}x{n}x{k}: {result.describe()}"
+    assert np.array_equal(result_c, expected), f"{form} {m}x{n}x{k}: not bit for bit"
     assert stats.per_opcode.get(Form(form).matrix_instruction, 0) > 0
