@@ -33,9 +33,14 @@ VRAM = MemorySpace.VRAM
 
 
 def default_sizes(target: Target) -> dict[str, int]:
-    """Two row blocks x the published kernel's hidden size, 1024 (a model dimension; two VLEN
-    blocks at least)."""
-    return {"rows": 2 * row_tiles.row_block(target), "hidden": max(1024, 2 * target.vlen)}
+    """Two row blocks x `default_hidden`."""
+    return {"rows": 2 * row_tiles.row_block(target), "hidden": default_hidden(target)}
+
+
+def default_hidden(target: Target) -> int:
+    """The published norm kernels' hidden size, 1024 (a model dimension), or two VLEN blocks
+    when that is more."""
+    return max(1024, 2 * target.vlen)
 
 
 def test_sizes(target: Target) -> tuple[dict[str, int], ...]:

@@ -24,7 +24,7 @@ from xdsl.dialects.builtin import ModuleOp
 from plena_mlir.dialects.tile import MemorySpace
 from plena_mlir.frontend.kernel_builder import KernelBuilder
 from plena_mlir.kernels import row_tiles
-from plena_mlir.kernels.layernorm import PUBLISHED_HIDDEN
+from plena_mlir.kernels.layernorm import default_hidden
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.numerics.rounding import Numerics
@@ -45,7 +45,7 @@ def test_sizes(target: Target) -> tuple[dict[str, int], ...]:
     block, vlen = row_tiles.row_block(target), target.vlen
     return (
         {"rows": block, "hidden": 4 * vlen, "head_dim": 0},
-        {"rows": 2 * block, "hidden": max(PUBLISHED_HIDDEN, 2 * vlen), "head_dim": 0},
+        {"rows": 2 * block, "hidden": default_hidden(target), "head_dim": 0},
         {"rows": 2 * block, "hidden": 2 * vlen, "head_dim": 0},
         {"rows": block, "hidden": 4 * vlen, "head_dim": target.hlen},
     )

@@ -55,27 +55,18 @@ from xdsl.dialects.builtin import ModuleOp
 from plena_mlir.frontend.kernel_builder import KernelBuilder
 from plena_mlir.gemm.forms import GemmShape, select_form
 from plena_mlir.gemm.results import gemm_result
-from plena_mlir.kernels import elementwise
+from plena_mlir.kernels import elementwise, row_tiles
 from plena_mlir.kernels.elementwise import VRAM
 from plena_mlir.kernels.spec import KernelSpec
 from plena_mlir.numerics.hbm_format import HbmFormat
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 BASE = 10000.0  # the rotary frequency base of the tables make_inputs builds
-MAX_TILES = 8  # MLEN x MLEN tiles of x one program instance takes at most
 
 
 def table_width(head_dim: int, target: Target = DEFAULT_TARGET) -> int:
     """W: the columns of the cos / sin tables."""
     return max(target.vlen, head_dim)
-
-
-def block_rows(rows: int, cols: int, target: Target) -> int:
-    """The rows of one program instance: the largest multiple of MLEN dividing `rows` whose
-    rows x cols tile has at most MAX_TILES MLEN x MLEN tiles (MLEN rows at least)."""
-    mlen = target.mlen
-    fitting = [b for b in range(mlen, rows + 1, mlen) if rows % b == 0]
-    return max([b for b in fitting if b * cols <= MAX_TILES * target.tile_elements] or [mlen])
 
 
 def _check(rows: int, heads: int, head_dim: int, target: Target) -> None:
@@ -97,7 +88,7 @@ def build(target: Target = DEFAULT_TARGET, **sizes: int) -> ModuleOp:
     _check(rows, heads, head_dim, target)
     mlen, vlen, cols = target.mlen, target.vlen, heads * head_dim
     width, blocks = table_width(head_dim, target), cols // vlen
-    block = block_rows(rows, cols, target)
+    block = row_tiles.tile_rows(rows, cols, target)
     with KernelBuilder("rope", grid={"block": rows // block}, target=target) as k:
         x, y = k.tensor("x", (rows, cols)), k.tensor("y", (rows, cols))
         r = k.tensor("r", (mlen, 2 * mlen))
@@ -164,7 +155,7 @@ def golden(
         [np.concatenate([t[:, j % width : j % width + vlen] for t in (cos, sin)], axis=1)
          for j in starts]
     )
-    m = block_rows(rows, cols, target) * cols // vlen  # the gemm's rows in one instance
+    m = row_tiles.tile_rows(rows, cols, target) * cols // vlen  # the gemm's rows in one instance
     best, _ = select_form(GemmShape(m=m, n=mlen, k=2 * mlen, transposed_b=True), target)
     rotated = gemm_result(best.form, n.store(VRAM, a * cs), n.hbm_input(inputs["r"]), True, target)
     y = np.concatenate([rotated[j * rows : (j + 1) * rows] for j in range(cols // vlen)], axis=1)
