@@ -93,7 +93,7 @@ def test_sharing_is_xdsls_cse(seed):
 @pytest.mark.parametrize("kernel", ["flash_attention", "layernorm"])
 def test_sharing_is_xdsls_cse_on_a_lowered_kernel(kernel):
     spec = all_kernels()[kernel]
-    module = spec.build(spec.resolve(spec.test_sizes[0]))
+    module = spec.build(spec.resolve(spec.sizes_to_test()[0]))
     for compile_pass in compile_passes(AllocateMemoryPass())[:-2]:  # up to the scalar pass
         compile_pass.apply(Context(), module)
     theirs = module.clone()
