@@ -27,8 +27,13 @@ unit (M_BTMM does M^3 MACs in M cycles); MAC utilisation = MACs / (cycles * M*M)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from plena_mlir.sim.ops_common import Fields
 from plena_mlir.target import Target
+
+if TYPE_CHECKING:
+    from plena_mlir.sim.hbm import Hbm
 
 _LATENCY_KEY = {
     "V_ADD_VV": "VECTOR_ADD_CYCLES",
@@ -84,6 +89,18 @@ def fixed_cycles(mnemonic: str, f: Fields, target: Target) -> int:
     if mnemonic.startswith("S_") and mnemonic.endswith("_INT"):
         return lat["SCALAR_INT_BASIC_CYCLES"]
     return 1  # write-outs, S_LD_FP, S_ST_FP, C_*
+
+
+def dma_cycles_bound(mnemonic: str, hbm: Hbm) -> int:
+    """The most DMA cycles one execution of `mnemonic` can take (0 for all but H_*)."""
+    t = hbm.target
+    if mnemonic == "H_PREFETCH_M":
+        return hbm.transfer_cycles_bound(t.hbm_m_prefetch_rows, t.mlen, store=False)
+    if mnemonic == "H_PREFETCH_V":
+        return hbm.transfer_cycles_bound(t.hbm_v_prefetch_rows, t.vlen, store=False)
+    if mnemonic == "H_STORE_V":
+        return hbm.transfer_cycles_bound(t.hbm_v_writeback_rows, t.vlen, store=True)
+    return 0
 
 
 def macs(mnemonic: str, target: Target) -> int:

@@ -228,6 +228,23 @@ class Hbm:
             for addr, block in spans:
                 self.mem[addr[r] : addr[r] + block.shape[1]] = block[r]
 
+    def transfer_cycles_bound(self, rows: int, row_len: int, store: bool) -> int:
+        """The most cycles one `read_rows` (or, with `store`, `write_rows`) of `rows` rows of
+        `row_len` elements can return: every row's scale bytes touching the most lines."""
+        t = self.target
+        if not self.is_mxfp8:
+            traffic = rows * row_len * 4
+            if store:
+                return traffic // LINE_BYTES * t.dma_write_cycles_per_line
+            return t.dma_startup_cycles + -(-traffic // t.dma_bytes_per_cycle)
+        elem_lines = row_len // LINE_BYTES
+        scale_lines = (row_len // MX_BLOCK - 1) // LINE_BYTES + 2
+        if store:
+            per_row = scale_lines * t.dma_read_latency + elem_lines * t.dma_write_cycles_per_line
+            return rows * per_row
+        traffic = rows * (elem_lines + scale_lines) * LINE_BYTES
+        return t.dma_startup_cycles + -(-traffic // t.dma_bytes_per_cycle)
+
     # ----------------------------------------------------------------------------------------
     # address rules
     # ----------------------------------------------------------------------------------------

@@ -11,10 +11,15 @@ runs the dispatch loop
     tick = 0
     while pc < len(program):
         tick += 1                      # the emulator's per-dispatch loop-guard step
+        if tick > checkpoint:          # now and then: loop guard, budgets, progress (watch.py)
+            checkpoint = watch.check(pc, tick)
         counts[pc] += 1
         pc = handlers[pc](pc, tick)
 
 A condition the emulator aborts on raises `SimulationError(pc, instruction, reason, line)`.
+A run stopped early -- by its budget (`BudgetExceeded`) or by Ctrl-C
+(`SimulationInterrupted`) -- returns its record with the exception in `RunRecord.stop`, so
+the caller can attach the statistics so far before raising it.
 """
 
 from __future__ import annotations
@@ -27,9 +32,18 @@ from plena_mlir.isa.encoding import decode
 from plena_mlir.isa.instruction import IsaError, format_instruction
 from plena_mlir.isa.opcodes import TVM_BY_OPCODE
 from plena_mlir.sim import ops_control, ops_dma, ops_matrix, ops_scalar, ops_vector
-from plena_mlir.sim.errors import MachineFault, SimulationError
+from plena_mlir.sim.budget import Budget, static_excess
+from plena_mlir.sim.errors import (
+    BudgetExceeded,
+    MachineFault,
+    SimulationError,
+    SimulationInterrupted,
+)
 from plena_mlir.sim.hbm import Hbm
+from plena_mlir.sim.loop_tree import loop_tree
 from plena_mlir.sim.ops_common import Fields, Handler, aborting, vram_rows_checker
+from plena_mlir.sim.progress import ProgressBar
+from plena_mlir.sim.watch import StopRun, Watch
 from plena_mlir.target import Target
 
 _FACTORIES = {
@@ -86,12 +100,14 @@ class MachineState:
 
 @dataclass(eq=False)
 class RunRecord:
-    """What one run leaves for the statistics: per-pc dispatch counts and DMA cycles."""
+    """What one run leaves for the statistics: per-pc dispatch counts and DMA cycles, and how
+    it ended early if it did."""
 
     words: list[int]
     counts: list[int]
     dma_cycles: list[int]
     instructions: int = 0
+    stop: BudgetExceeded | SimulationInterrupted | None = None
 
 
 @dataclass(eq=False)
@@ -108,6 +124,8 @@ class Executor:
     target: Target = field(init=False)
     dma_cycles: list[int] = field(init=False, default_factory=list)
     frames: list[list[int]] = field(init=False, default_factory=list)
+    _words: list[int] = field(init=False, default_factory=list)
+    _lines: list[int | None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.target = self.state.target
@@ -123,50 +141,62 @@ class Executor:
             )
         return _FACTORIES[info.mnemonic](self, f)
 
-    def run(self, words: list[int], lines: list[int | None] | None = None) -> RunRecord:
-        """Execute `words` from pc 0 until pc passes the end; SimulationError on an abort."""
+    def run(
+        self,
+        words: list[int],
+        lines: list[int | None] | None = None,
+        budget: Budget | None = None,
+        progress: ProgressBar | None = None,
+    ) -> RunRecord:
+        """Execute `words` from pc 0 until pc passes the end, within `budget` (default:
+        `Budget()`), updating `progress`; SimulationError on an abort."""
         n = len(words)
         record = RunRecord(words, [0] * n, [0] * n)
         self.dma_cycles = record.dma_cycles
         self.frames = []
+        budget = budget or Budget()
+        tree = loop_tree(words)
+        self._words, self._lines = words, lines
+        if reason := static_excess(budget, tree):
+            pc, text, line = self._where(tree.largest_loop().start)
+            record.stop = BudgetExceeded(pc, text, reason, line)
+            return record
         handlers = [self.handler_for(Fields.of(w)) for w in words]
+        check = Watch(self, record, budget, tree, progress).check
+        if progress is not None:
+            progress.begin(tree.instructions)
         counts = record.counts
-        limit = self.target.max_loop_instructions
-        deadline = limit
-        pc = tick = 0
+        pc = tick = checkpoint = 0
         try:
             with np.errstate(all="ignore"):
                 while pc < n:
                     tick += 1
-                    if tick > deadline:
-                        deadline = self._loop_deadline(tick, limit)
+                    if tick > checkpoint:
+                        checkpoint = check(pc, tick)
                     counts[pc] += 1
                     pc = handlers[pc](pc, tick)
         except MachineFault as fault:
-            line = lines[pc] if lines is not None else None
-            text = disassemble(words[pc], self.target)
+            pc, text, line = self._where(pc)
             raise SimulationError(pc, text, str(fault), line) from None
+        except StopRun as stop:
+            tick -= 1
+            pc, text, line = self._where(pc)
+            record.stop = BudgetExceeded(pc, text, str(stop), line)
+        except KeyboardInterrupt:
+            tick = sum(counts)
+            record.stop = SimulationInterrupted(*self._where(pc)[:2])
+        finally:
+            if progress is not None:
+                progress.update(tick)
+                progress.end()
         record.instructions = tick
         return record
 
-    def _loop_deadline(self, tick: int, limit: int) -> int:
-        """The next tick at which a loop frame could exceed MAX_LOOP_INSTRUCTIONS.
-
-        The emulator counts every dispatch in every open frame and aborts when one frame's
-        count passes the limit (`main.rs` dispatch loop).  A frame reset at tick r reaches
-        count k at tick r + k, so it aborts at the first tick > r + limit.  The minimum over
-        open frames never decreases (pushes and resets happen later than existing resets),
-        so the executor only recomputes it when the cached value is passed.
-        """
-        if not self.frames:
-            return tick + limit
-        oldest = min(self.frames, key=lambda frame: frame[2])
-        if tick > oldest[2] + limit:
-            raise MachineFault(
-                f"the loop started at pc {oldest[1]} (counter gp{oldest[0]}) executed more than "
-                f"MAX_LOOP_INSTRUCTIONS = {limit} instructions in one iteration"
-            )
-        return oldest[2] + limit
+    def _where(self, pc: int) -> tuple[int, str, int | None]:
+        """pc, its instruction's text and its source line (the last word's past the end)."""
+        pc = min(pc, len(self._words) - 1)
+        line = self._lines[pc] if self._lines is not None else None
+        return pc, disassemble(self._words[pc], self.target), line
 
 
 def disassemble(word: int, target: Target) -> str:
