@@ -39,7 +39,7 @@ from plena_mlir.chains.spec import ChainSpec
 from plena_mlir.driver.bad_input import BadInput, check_scalars, checked
 from plena_mlir.driver.compare import compare
 from plena_mlir.driver.report import RunReport, StageReport
-from plena_mlir.driver.run import run_chain
+from plena_mlir.driver.run import SimOptions, run_chain
 from plena_mlir.driver.run_options import resolve_target, set_target, write_asm
 from plena_mlir.interp import interpret_chain
 from plena_mlir.linking.chain_reading import Chain, find_chain, kernel_module, read_chain
@@ -69,6 +69,7 @@ def run_library_chain(
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
     stages: bool = False,
+    simulation: SimOptions | None = None,
 ) -> RunReport:
     """Build `spec` with the default sizes and `overrides`, link, simulate and compare with
     its golden (every stage's outputs too with `stages`).  BadInput for bad input."""
@@ -93,6 +94,7 @@ def run_library_chain(
         seed=seed,
         emit_asm=emit_asm,
         stage_checks=stages,
+        simulation=simulation,
     )
 
 
@@ -106,6 +108,7 @@ def run_chain_file(
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
     stages: bool = False,
+    simulation: SimOptions | None = None,
 ) -> RunReport:
     """Link and simulate the `tile.chain` of `module` (read from `path`), compare every chain
     tensor argument a call writes (and with `stages` every tensor each stage writes) with the
@@ -145,6 +148,7 @@ def run_chain_file(
         seed=seed,
         emit_asm=emit_asm,
         stage_checks=stages,
+        simulation=simulation,
     )
 
 
@@ -162,11 +166,13 @@ def check_chain(
     seed: int,
     emit_asm: Path | None,
     stage_checks: bool,
+    simulation: SimOptions | None = None,
 ) -> RunReport:
     """Link the chain of `module` (for `stage_checks` every intermediate at its own address),
-    run it on `inputs`, compare the chain tensor arguments its `stages` write (and with
-    `stage_checks` every tensor each stage writes) with `reference(target)` (every tensor a
-    stage writes, by name), and report it with each stage's roofline."""
+    run it on `inputs` (as `simulation` says: budget, progress bar), compare the chain tensor
+    arguments its `stages` write (and with `stage_checks` every tensor each stage writes)
+    with `reference(target)` (every tensor a stage writes, by name), and report it with each
+    stage's roofline."""
     start = time.perf_counter()
     linked = checked(lambda: link_chain(module, reuse_intermediates=not stage_checks),
                      "link: ")
@@ -174,7 +180,7 @@ def check_chain(
     if emit_asm is not None:
         write_asm(linked.module, emit_asm)
     start = time.perf_counter()
-    run = checked(lambda: run_chain(linked, inputs, hbm_format), "simulation: ")
+    run = checked(lambda: run_chain(linked, inputs, hbm_format, simulation), "simulation: ")
     simulate_seconds = time.perf_counter() - start
     with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
         expected = checked(lambda: reference(linked.target), "reference: ")

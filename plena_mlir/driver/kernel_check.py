@@ -28,7 +28,7 @@ from plena_mlir.driver.bad_input import BadInput, check_scalars, checked, first_
 from plena_mlir.driver.chain_check import run_chain_file
 from plena_mlir.driver.compare import Comparison, compare
 from plena_mlir.driver.report import RunReport
-from plena_mlir.driver.run import run_kernel
+from plena_mlir.driver.run import SimOptions, run_kernel
 from plena_mlir.driver.run_options import resolve_target, set_target, write_asm
 from plena_mlir.interp import interpret_kernel
 from plena_mlir.kernels.spec import KernelSpec
@@ -47,9 +47,10 @@ def run_library_kernel(
     seed: int = 0,
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
+    simulation: SimOptions | None = None,
 ) -> RunReport:
-    """Build `spec` with the default sizes and `overrides`, compile, simulate and compare
-    with its golden.  BadInput for bad input."""
+    """Build `spec` with the default sizes and `overrides`, compile, simulate (`simulation`:
+    budget, progress bar) and compare with its golden.  BadInput for bad input."""
     machine = resolve_target(target)
     sizes = checked(lambda: spec.resolve(overrides, machine), "")
     module = checked(lambda: spec.build(sizes, machine), "")
@@ -59,7 +60,7 @@ def run_library_kernel(
             known = ", ".join(k for k, v in inputs.items() if isinstance(v, float)) or "none"
             raise BadInput(f"{spec.name} has no scalar argument {name} (scalars: {known})")
         inputs[name] = value
-    simulated = _compile_and_run(module, inputs, hbm_format, emit_asm)
+    simulated = _compile_and_run(module, inputs, hbm_format, emit_asm, simulation)
     with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
         expected = spec.golden(inputs, sizes, simulated.compiled.target, hbm_format)
     comparisons = {
@@ -78,6 +79,7 @@ def run_mlir_file(
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
     stages: bool = False,
+    simulation: SimOptions | None = None,
 ) -> RunReport:
     """Compile and simulate the tile kernel in `path`; compare every tensor it writes with
     the tile interpreter's rounded result.  A file holding a `tile.chain` is linked and run
@@ -86,7 +88,8 @@ def run_mlir_file(
     module = parse_mlir_file(path)
     if any(isinstance(op, ChainOp) for op in module.body.block.ops):
         return run_chain_file(module, str(path), target=target, hbm_format=hbm_format,
-                              seed=seed, scalars=scalars, emit_asm=emit_asm, stages=stages)
+                              seed=seed, scalars=scalars, emit_asm=emit_asm, stages=stages,
+                              simulation=simulation)
     if stages:
         raise BadInput(f"--stages applies to chains; {path} holds no tile.chain")
     kernels = [op for op in module.walk() if isinstance(op, KernelOp)]
@@ -105,7 +108,8 @@ def run_mlir_file(
         for name, arg in arguments.items()
         if name in access.reads
     }
-    simulated = _compile_and_run(module, {**tensors, **scalars}, hbm_format, emit_asm)
+    simulated = _compile_and_run(module, {**tensors, **scalars}, hbm_format, emit_asm,
+                                 simulation)
     reference = checked(
         lambda: interpret_kernel(module, kernel.sym_name.data, tensors, mode="rounded",
                                  hbm_format=hbm_format, **scalars),
@@ -158,7 +162,11 @@ class _Simulated:
 
 
 def _compile_and_run(
-    module: ModuleOp, inputs: Mapping, hbm_format: HbmFormat, emit_asm: Path | None
+    module: ModuleOp,
+    inputs: Mapping,
+    hbm_format: HbmFormat,
+    emit_asm: Path | None,
+    simulation: SimOptions | None,
 ) -> _Simulated:
     start = time.perf_counter()
     compiled = checked(lambda: compile_kernel(module), "compile: ")
@@ -166,7 +174,8 @@ def _compile_and_run(
     if emit_asm is not None:
         write_asm(compiled.module, emit_asm)
     start = time.perf_counter()
-    outputs, stats = checked(lambda: run_kernel(compiled, inputs, hbm_format), "simulation: ")
+    outputs, stats = checked(lambda: run_kernel(compiled, inputs, hbm_format, simulation),
+                             "simulation: ")
     return _Simulated(compiled, outputs, stats, hbm_format, compile_seconds,
                       time.perf_counter() - start)
 

@@ -19,6 +19,10 @@ stage by stage on the same machine, which also gives each stage's statistics:
 
     run = run_chain(link_chain(module), {"x": x}, hbm_format="mxfp8")
     run.outputs["out"], run.stats.cycles, run.stage_stats["linear_q"].cycles
+
+Both take `SimOptions`: the run's `budget` (`plena_mlir.sim.budget.Budget`; a chain's stages
+share it) and a `progress` bar.  A stopped run raises `BudgetExceeded` or
+`SimulationInterrupted` with the statistics so far (a chain's: its stages' so far, summed).
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from plena_mlir.numerics.hbm_format import HbmFormat, image_footprint
-from plena_mlir.pipeline import CompiledKernel
+from plena_mlir.pipeline import CompiledKernel, Stage
 from plena_mlir.sim.api import Simulator
-from plena_mlir.sim.errors import SimulationError
+from plena_mlir.sim.budget import Budget
+from plena_mlir.sim.errors import BudgetExceeded, SimulationError, SimulationInterrupted
 from plena_mlir.sim.image import build_hbm_image, read_hbm_tensor
+from plena_mlir.sim.progress import ProgressBar
 from plena_mlir.sim.stats import Stats, sequential
 from plena_mlir.target import Target
 
@@ -43,13 +49,25 @@ class KernelInputError(ValueError):
     """Inputs that do not match the compiled kernel's arguments."""
 
 
+@dataclass(frozen=True)
+class SimOptions:
+    """How a kernel or chain is simulated: within `budget` (None: the default budget), with
+    a `progress` bar (None: none)."""
+
+    budget: Budget | None = None
+    progress: ProgressBar | None = None
+
+
 def run_kernel(
     compiled: CompiledKernel,
     inputs: Mapping[str, np.ndarray | float],
     hbm_format: HbmFormat = "fp32",
+    options: SimOptions | None = None,
 ) -> tuple[dict[str, np.ndarray], Stats]:
+    """Run `compiled` on `inputs`: every tensor argument after the run, and the statistics."""
+    options = options or SimOptions()
     sim = _loaded_simulator(compiled, inputs, hbm_format)
-    stats = sim.run(compiled.program)
+    stats = sim.run(compiled.program, options.budget, options.progress)
     read = _reader(sim, compiled.target)
     return {
         name: read(compiled.hbm_addresses[name], shape) for name, shape in compiled.tensors.items()
@@ -72,28 +90,44 @@ def run_chain(
     linked: CompiledKernel,
     inputs: Mapping[str, np.ndarray | float],
     hbm_format: HbmFormat = "fp32",
+    options: SimOptions | None = None,
 ) -> ChainRun:
     """Run a `link_chain` program stage by stage on one machine (its state carries over from
     stage to stage, as in one run of the whole program); inputs as `run_kernel`.  A
     SimulationError names the stage and the pc in the whole program."""
+    options = options or SimOptions()
     sim = _loaded_simulator(linked, inputs, hbm_format)
-    stage_stats = {}
+    budget = options.budget or Budget()
+    stage_stats: dict[str, Stats] = {}
     for stage in linked.stages:
         try:
-            stage_stats[stage.name] = sim.run(linked.program[stage.first : stage.end])
-        except SimulationError as e:
-            raise SimulationError(
-                e.pc + stage.first,
-                e.instruction,
-                f'stage "{stage.name}" (@{stage.kernel}): {e.reason}',
-                e.line,
-            ) from None
+            stats = sim.run(linked.program[stage.first : stage.end], budget, options.progress)
+        except (SimulationError, SimulationInterrupted) as e:
+            raise _in_stage(e, stage, list(stage_stats.values())) from None
+        stage_stats[stage.name] = stats
+        budget = budget.spent(stats.instructions, stats.cycles)
     read = _reader(sim, linked.target)
     tensors = {name: (linked.hbm_addresses[name], shape) for name, shape in linked.tensors.items()}
     if _have_own_bytes(linked):
         tensors |= linked.intermediates
     outputs = {name: read(address, shape) for name, (address, shape) in tensors.items()}
     return ChainRun(outputs, sequential(list(stage_stats.values())), stage_stats)
+
+
+def _in_stage(
+    e: SimulationError | SimulationInterrupted, stage: Stage, before: list[Stats]
+) -> SimulationError | SimulationInterrupted:
+    """`e` of a stage's run as an error of the whole chain: pc in the whole program, the stage
+    named, the statistics of the stages before added."""
+    pc = e.pc + stage.first
+    if isinstance(e, SimulationInterrupted):
+        return SimulationInterrupted(pc, e.instruction, sequential([*before, e.stats]))
+    reason = f'stage "{stage.name}" (@{stage.kernel}): {e.reason}'
+    if not isinstance(e, BudgetExceeded):
+        return SimulationError(pc, e.instruction, reason, e.line)
+    stopped = BudgetExceeded(pc, e.instruction, reason, e.line)
+    stopped.stats = sequential([*before, e.stats])
+    return stopped
 
 
 def _loaded_simulator(
