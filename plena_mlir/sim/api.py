@@ -16,7 +16,13 @@ A run has a budget (`budget.py`): by default an instruction budget from the prog
 tree; `sim.run(program, budget=Budget(max_instructions=N, max_cycles=C))` sets one (0: no
 limit).  A run that reaches it raises `BudgetExceeded`, Ctrl-C raises
 `SimulationInterrupted`; both carry the statistics so far (`e.stats`, also `sim.stats`).
-`progress=ProgressBar.on_stderr(total)` shows a progress bar during long runs.
+`progress=ProgressBar.on_stderr()` shows a progress bar during long runs.
+
+`sim.run(program, timing_only=True)` gives the statistics a full run gives -- cycles,
+instructions, per-opcode counts, per-class cycles, HBM bytes -- without computing any value:
+it keeps only the integer registers, address registers, SCALE, STRIDE and INTRAM up to date
+and charges the iterations of the loops it can summarise at once (`timing.py`,
+`loop_summary.py`).  Everything else in `sim.state` and HBM is left as it was.
 """
 
 from __future__ import annotations
@@ -99,13 +105,16 @@ class Simulator:
         program: Program,
         budget: Budget | None = None,
         progress: ProgressBar | None = None,
+        timing_only: bool = False,
     ) -> Stats:
         """Run `program` from pc 0 to its end within `budget` (default `Budget()`), drawing
         `progress`; SimulationError if the machine aborts, BudgetExceeded or
-        SimulationInterrupted (with the statistics so far) if the run is stopped."""
+        SimulationInterrupted (with the statistics so far) if the run is stopped.
+        `timing_only`: the same statistics without computing values (see the module doc)."""
         words, lines = self.machine_code(program)
         read0, written0 = self.hbm.bytes_read, self.hbm.bytes_written
-        record = Executor(self.state, self.hbm).run(words, lines, budget, progress)
+        executor = Executor(self.state, self.hbm, timing_only=timing_only)
+        record = executor.run(words, lines, budget, progress)
         self.stats = collect(
             record,
             self.target,

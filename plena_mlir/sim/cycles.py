@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from plena_mlir.sim.ops_common import Fields
+from plena_mlir.sim.ops_dma import transfer_shape
 from plena_mlir.target import Target
 
 if TYPE_CHECKING:
@@ -91,16 +92,12 @@ def fixed_cycles(mnemonic: str, f: Fields, target: Target) -> int:
     return 1  # write-outs, S_LD_FP, S_ST_FP, C_*
 
 
-def dma_cycles_bound(mnemonic: str, hbm: Hbm) -> int:
+def dma_cycles_bound(mnemonic: str, f: Fields, hbm: Hbm) -> int:
     """The most DMA cycles one execution of `mnemonic` can take (0 for all but H_*)."""
-    t = hbm.target
-    if mnemonic == "H_PREFETCH_M":
-        return hbm.transfer_cycles_bound(t.hbm_m_prefetch_rows, t.mlen, store=False)
-    if mnemonic == "H_PREFETCH_V":
-        return hbm.transfer_cycles_bound(t.hbm_v_prefetch_rows, t.vlen, store=False)
-    if mnemonic == "H_STORE_V":
-        return hbm.transfer_cycles_bound(t.hbm_v_writeback_rows, t.vlen, store=True)
-    return 0
+    if mnemonic not in _DMA:
+        return 0
+    store, rows, row_len, _ = transfer_shape(mnemonic, f, hbm.target)
+    return hbm.transfer_cycles_bound(rows, row_len, store)
 
 
 def macs(mnemonic: str, target: Target) -> int:

@@ -9,13 +9,15 @@ alone say how often each instruction runs when every loop runs its count:
 `LoopTree.instructions` is run(program).  It is *exact* (`LoopTree.exact`) when the loops
 nest: every C_LOOP_END closes the innermost open C_LOOP_START, with the same counter
 register, no instruction in a body writes the counter of a loop around it (an S_*_INT
-destination, an S_LD_INT, a nested C_LOOP_START on the same register) and there is no
-C_BREAK.  Then a run that completes executes exactly that many instructions.  Otherwise it
-is an estimate: a C_LOOP_END closing an outer loop closes the loops inside it too, a loop
-never closed and its body count once.
+destination, an S_LD_INT, a nested C_LOOP_START on the same register), there is no
+C_BREAK and every word is an instruction.  Then a run that completes executes exactly that
+many instructions.  Otherwise it is an estimate: a C_LOOP_END closing an outer loop closes
+the loops inside it too, a loop never closed and its body count once.  Each `Loop` says the
+same of itself and the loops inside it (`Loop.exact`): then every entry runs its body
+exactly `count` times.
 
 The executor derives its default instruction budget and the total of its progress bar
-from it (`budget.py`).
+from it (`budget.py`); timing-only runs summarise exact loops (`loop_summary.py`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Loop:
     inner: tuple[Loop, ...]
     iteration: int
     """Instructions one iteration executes: the body, nested loops included, + C_LOOP_END."""
+    exact: bool
+    """Whether this loop and every loop inside it nest (see the module docstring)."""
 
     @property
     def instructions(self) -> int:
@@ -83,44 +87,61 @@ class _Open:
     count: int
     inner: list[Loop] = field(default_factory=list)
     body: int = 0
+    exact: bool = True
 
 
 def loop_tree(words: list[int]) -> LoopTree:
     """The loop tree of a program's words (see the module docstring)."""
     top = _Open(start=-1, counter=-1, count=1)
     stack = [top]
-    exact = True
     for pc, word in enumerate(words):
         f = Fields.of(word)
         opcode = f.opcode
         if opcode == _START:
-            exact &= all(frame.counter != f.rd for frame in stack)
+            _counter_written(stack, f.rd)
             stack.append(_Open(pc, f.rd, max(f.imm, 1)))
             continue
         if opcode == _END:
             depth = next((i for i in range(len(stack) - 1, 0, -1) if stack[i].counter == f.rd), 0)
             if depth:
-                exact &= depth == len(stack) - 1
-                while len(stack) > depth + 1:
-                    _fold(stack)
+                if depth < len(stack) - 1:
+                    top.exact = stack[depth].exact = False
+                    while len(stack) > depth + 1:
+                        _fold(stack)
                 _close(stack, pc)
                 continue
-            exact = False  # no loop of this register is open: the machine aborts here
+            _inexact(stack)  # no loop of this register is open: the machine aborts here
         elif opcode == _BREAK or opcode not in TVM_BY_OPCODE:
-            exact = False
+            _inexact(stack)
         elif opcode in GP_WRITERS:
-            exact &= all(frame.counter != f.rd for frame in stack)
+            _counter_written(stack, f.rd)
         stack[-1].body += 1
-    exact &= len(stack) == 1
-    while len(stack) > 1:
-        _fold(stack)
-    return LoopTree(tuple(top.inner), top.body, exact)
+    if len(stack) > 1:
+        top.exact = False
+        while len(stack) > 1:
+            _fold(stack)
+    return LoopTree(tuple(top.inner), top.body, top.exact)
+
+
+def _counter_written(stack: list[_Open], register: int) -> None:
+    """An instruction writes `register`: the open loops it counts (and the tree) are inexact."""
+    for frame in stack[1:]:
+        if frame.counter == register:
+            frame.exact = stack[0].exact = False
+
+
+def _inexact(stack: list[_Open]) -> None:
+    """The word here is not a loop-tree instruction: every open loop is inexact."""
+    for frame in stack:
+        frame.exact = False
 
 
 def _close(stack: list[_Open], end: int) -> None:
     """Close the innermost open loop at its C_LOOP_END `end`."""
     loop = stack.pop()
-    closed = Loop(loop.start, end, loop.counter, loop.count, tuple(loop.inner), loop.body + 1)
+    exact = loop.exact and all(inner.exact for inner in loop.inner)
+    closed = Loop(loop.start, end, loop.counter, loop.count, tuple(loop.inner), loop.body + 1,
+                  exact)
     stack[-1].inner.append(closed)
     stack[-1].body += closed.instructions
 
@@ -130,3 +151,4 @@ def _fold(stack: list[_Open]) -> None:
     loop = stack.pop()
     stack[-1].inner.extend(loop.inner)
     stack[-1].body += 1 + loop.body
+    stack[-1].exact = False

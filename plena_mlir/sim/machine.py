@@ -40,9 +40,17 @@ from plena_mlir.sim.errors import (
     SimulationInterrupted,
 )
 from plena_mlir.sim.hbm import Hbm
-from plena_mlir.sim.loop_tree import loop_tree
-from plena_mlir.sim.ops_common import Fields, Handler, aborting, vram_rows_checker
+from plena_mlir.sim.loop_summary import LoopSummaries
+from plena_mlir.sim.loop_tree import LoopTree, loop_tree
+from plena_mlir.sim.ops_common import (
+    Fields,
+    Handler,
+    aborting,
+    always_aborts,
+    vram_rows_checker,
+)
 from plena_mlir.sim.progress import ProgressBar
+from plena_mlir.sim.timing import timing_handler
 from plena_mlir.sim.watch import StopRun, Watch
 from plena_mlir.target import Target
 
@@ -107,6 +115,8 @@ class RunRecord:
     counts: list[int]
     dma_cycles: list[int]
     instructions: int = 0
+    summarised: int = 0
+    """Of the instructions, those a timing-only run charged without dispatching them."""
     stop: BudgetExceeded | SimulationInterrupted | None = None
 
 
@@ -117,6 +127,7 @@ class Executor:
     Handler factories (the `ops_*` modules) read from it: `state`, `hbm`, `target`, the
     `first_row` VRAM check, the per-pc `dma_cycles` of the current run, and the loop
     `frames` (each `[counter register, pc of C_LOOP_START, tick of the last reset]`).
+    With `timing_only` it computes the statistics and the timing state only (`timing.py`).
     """
 
     state: MachineState
@@ -124,6 +135,7 @@ class Executor:
     target: Target = field(init=False)
     dma_cycles: list[int] = field(init=False, default_factory=list)
     frames: list[list[int]] = field(init=False, default_factory=list)
+    timing_only: bool = False
     _words: list[int] = field(init=False, default_factory=list)
     _lines: list[int | None] | None = field(init=False, default=None)
 
@@ -161,20 +173,37 @@ class Executor:
             pc, text, line = self._where(tree.largest_loop().start)
             record.stop = BudgetExceeded(pc, text, reason, line)
             return record
+        watch = Watch(self, record, budget, tree, progress)
         handlers = [self.handler_for(Fields.of(w)) for w in words]
-        check = Watch(self, record, budget, tree, progress).check
+        skipped = [0]
+        if self.timing_only:
+            summaries = self._timing(handlers, record, tree, watch)
+            skipped = summaries.skipped
+        check = watch.check
         if progress is not None:
             progress.begin(tree.instructions)
         counts = record.counts
         pc = tick = checkpoint = 0
         try:
             with np.errstate(all="ignore"):
-                while pc < n:
-                    tick += 1
-                    if tick > checkpoint:
-                        checkpoint = check(pc, tick)
-                    counts[pc] += 1
-                    pc = handlers[pc](pc, tick)
+                if not self.timing_only:
+                    while pc < n:
+                        tick += 1
+                        if tick > checkpoint:
+                            checkpoint = check(pc, tick)
+                        counts[pc] += 1
+                        pc = handlers[pc](pc, tick)
+                else:  # the same, and the instructions of summarised loop iterations
+                    while pc < n:
+                        tick += 1
+                        if tick > checkpoint:
+                            checkpoint = check(pc, tick)
+                        counts[pc] += 1
+                        pc = handlers[pc](pc, tick)
+                        if skipped[0]:
+                            tick += skipped[0]
+                            record.summarised += skipped[0]
+                            skipped[0] = 0
         except MachineFault as fault:
             pc, text, line = self._where(pc)
             raise SimulationError(pc, text, str(fault), line) from None
@@ -183,14 +212,32 @@ class Executor:
             pc, text, line = self._where(pc)
             record.stop = BudgetExceeded(pc, text, str(stop), line)
         except KeyboardInterrupt:
+            if watch.flush is not None:
+                watch.flush()
             tick = sum(counts)
             record.stop = SimulationInterrupted(*self._where(pc)[:2])
         finally:
+            if watch.flush is not None:
+                watch.flush()
             if progress is not None:
                 progress.update(tick)
                 progress.end()
         record.instructions = tick
         return record
+
+    def _timing(
+        self, handlers: list[Handler], record: RunRecord, tree: LoopTree, watch: Watch
+    ) -> LoopSummaries:
+        """Turn `handlers` into their timing-only forms (`timing.py`); the loop summaries."""
+        aborting = {pc for pc, handler in enumerate(handlers) if always_aborts(handler)}
+        summaries = LoopSummaries(self, record, tree, watch, aborting)
+        watch.flush = summaries.flush
+        for pc, word in enumerate(record.words):
+            f = Fields.of(word)
+            info = TVM_BY_OPCODE.get(f.opcode)
+            if info is not None:
+                handlers[pc] = timing_handler(self, f, info, handlers[pc], summaries)
+        return summaries
 
     def _where(self, pc: int) -> tuple[int, str, int | None]:
         """pc, its instruction's text and its source line (the last word's past the end)."""

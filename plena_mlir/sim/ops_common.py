@@ -58,7 +58,13 @@ def aborting(reason: str) -> Handler:
     def handler(pc: int, tick: int) -> int:
         raise MachineFault(reason)
 
+    handler.always_aborts = True
     return handler
+
+
+def always_aborts(handler: Handler) -> bool:
+    """Whether `handler` is an `aborting` one."""
+    return getattr(handler, "always_aborts", False)
 
 
 def register_error(kind: str, index: int, count: int) -> str | None:

@@ -11,6 +11,7 @@ gp[rs1] + imm2 (wrapping) and abort at or past the memory size.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -130,15 +131,42 @@ def s_map_fp_v(ex: Executor, f: Fields) -> Handler:
     return handler
 
 
-def _int_rr(compute: Callable[[int, int], int]):
-    """gp[rd] = compute(gp[rs1], gp[rs2]) & 0xFFFFFFFF."""
+#: The integer ALU: gp[rd] = op(gp[rs1], b) & 0xFFFFFFFF, where b = imm2 for the
+#: `INT_IMMEDIATE` forms and gp[rs2] for the others.  The handlers below and the timing-only
+#: loop analysis (`loop_summary.py`) share it.
+INT_ALU: dict[str, Callable[[int, int], int]] = {
+    "S_ADD_INT": operator.add,
+    "S_ADDI_INT": operator.add,
+    "S_SUB_INT": operator.sub,
+    "S_MUL_INT": operator.mul,
+    "S_SLL_INT": lambda a, b: a << (b & 31),
+    "S_SLLI_INT": lambda a, b: a << (b & 31),
+    "S_SRL_INT": lambda a, b: a >> (b & 31),
+    "S_SRLI_INT": lambda a, b: a >> (b & 31),
+    "S_DIV_INT": lambda a, b: a // b if b else 0,
+    "S_REM_INT": lambda a, b: a % b if b else a,
+}
+INT_IMMEDIATE = frozenset({"S_ADDI_INT", "S_SLLI_INT", "S_SRLI_INT"})
+
+
+def _int_alu(mnemonic: str):
+    """gp[rd] = INT_ALU[mnemonic](gp[rs1], imm2 or gp[rs2]) & 0xFFFFFFFF."""
+    compute = INT_ALU[mnemonic]
 
     def factory(ex: Executor, f: Fields) -> Handler:
-        gp, rd, rs1, rs2 = ex.state.gp, f.rd, f.rs1, f.rs2
+        gp, rd, rs1, rs2, imm = ex.state.gp, f.rd, f.rs1, f.rs2, f.imm2
 
-        def handler(pc: int, tick: int) -> int:
-            gp[rd] = compute(gp[rs1], gp[rs2]) & MASK32
-            return pc + 1
+        if mnemonic in INT_IMMEDIATE:
+
+            def handler(pc: int, tick: int) -> int:
+                gp[rd] = compute(gp[rs1], imm) & MASK32
+                return pc + 1
+
+        else:
+
+            def handler(pc: int, tick: int) -> int:
+                gp[rd] = compute(gp[rs1], gp[rs2]) & MASK32
+                return pc + 1
 
         return handler
 
@@ -157,7 +185,7 @@ def s_add_int(ex: Executor, f: Fields) -> Handler:
 
 
 def s_addi_int(ex: Executor, f: Fields) -> Handler:
-    """S_ADDI_INT: gp[rd] = gp[rs1] + imm2 (mod 2^32)."""
+    """S_ADDI_INT: gp[rd] = gp[rs1] + imm2 (mod 2^32); the hot path, kept free of calls."""
     gp, rd, rs1, imm = ex.state.gp, f.rd, f.rs1, f.imm2
 
     def handler(pc: int, tick: int) -> int:
@@ -165,29 +193,6 @@ def s_addi_int(ex: Executor, f: Fields) -> Handler:
         return pc + 1
 
     return handler
-
-
-def _shift_imm(left: bool):
-    """S_SLLI_INT / S_SRLI_INT: gp[rd] = gp[rs1] <<|>> (imm2 & 31), logical."""
-
-    def factory(ex: Executor, f: Fields) -> Handler:
-        gp, rd, rs1, amount = ex.state.gp, f.rd, f.rs1, f.imm2 & 31
-
-        if left:
-
-            def handler(pc: int, tick: int) -> int:
-                gp[rd] = (gp[rs1] << amount) & MASK32
-                return pc + 1
-
-        else:
-
-            def handler(pc: int, tick: int) -> int:
-                gp[rd] = gp[rs1] >> amount
-                return pc + 1
-
-        return handler
-
-    return factory
 
 
 def s_lui_int(ex: Executor, f: Fields) -> Handler:
@@ -254,14 +259,7 @@ FACTORIES = {
     "S_MAP_FP_V": s_map_fp_v,
     "S_ADD_INT": s_add_int,
     "S_ADDI_INT": s_addi_int,
-    "S_SUB_INT": _int_rr(lambda a, b: a - b),
-    "S_MUL_INT": _int_rr(lambda a, b: a * b),
-    "S_SLL_INT": _int_rr(lambda a, b: a << (b & 31)),
-    "S_SRL_INT": _int_rr(lambda a, b: a >> (b & 31)),
-    "S_DIV_INT": _int_rr(lambda a, b: a // b if b else 0),
-    "S_REM_INT": _int_rr(lambda a, b: a % b if b else a),
-    "S_SLLI_INT": _shift_imm(left=True),
-    "S_SRLI_INT": _shift_imm(left=False),
+    **{m: _int_alu(m) for m in INT_ALU if m not in ("S_ADD_INT", "S_ADDI_INT")},
     "S_LUI_INT": s_lui_int,
     "S_LD_INT": s_ld_int,
     "S_ST_INT": s_st_int,

@@ -11,10 +11,15 @@ one comparison.  Each call works out the next tick that needs one:
   plus the most DMA cycles of any instruction of the program), so with R cycles left the
   next `R // max_step` instructions cannot exceed it;
 - the progress bar: `progress.INTERVAL` instructions later.
+
+`hard` is the last tick the first three allow without a check: a timing-only run may charge
+summarised loop iterations up to it (`loop_summary.py`), whose instructions and DMA cycles it
+adds to the counters when `cycles` calls `flush`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from operator import mul
 from typing import TYPE_CHECKING
 
@@ -53,6 +58,8 @@ class Watch:
         self.max_instructions = budget.instruction_limit(tree)
         self.max_cycles = budget.cycle_limit()
         self.progress = progress
+        self.hard = 0
+        self.flush: Callable[[], None] | None = None
         if self.max_cycles is not None:
             self.fixed = [0] * len(record.words)
             bounds = [1]
@@ -61,7 +68,7 @@ class Watch:
                 info = TVM_BY_OPCODE.get(f.opcode)
                 if info is not None:
                     self.fixed[pc] = fixed_cycles(info.mnemonic, f, ex.target)
-                    bounds.append(self.fixed[pc] + dma_cycles_bound(info.mnemonic, ex.hbm))
+                    bounds.append(self.fixed[pc] + dma_cycles_bound(info.mnemonic, f, ex.hbm))
             self.max_step = max(bounds)
 
     def check(self, pc: int, tick: int) -> int:
@@ -77,6 +84,7 @@ class Watch:
             if cycles > self.max_cycles:
                 raise StopRun(self._stopped(self.budget.describe_cycles(), done, cycles))
             following = min(following, tick + (self.max_cycles - cycles) // self.max_step)
+        self.hard = following
         if self.progress is not None:
             self.progress.update(done)
             following = min(following, tick + INTERVAL)
@@ -84,6 +92,8 @@ class Watch:
 
     def cycles(self) -> int:
         """The cycles of the instructions run so far (only with a cycle budget)."""
+        if self.flush is not None:
+            self.flush()
         return sum(map(mul, self.record.counts, self.fixed)) + sum(self.record.dma_cycles)
 
     def _stopped(self, budget: str, done: int, cycles: int | None = None) -> str:
