@@ -3,7 +3,7 @@ golden, report the cost.
 
     plena-run KERNEL [--size NAME=VALUE ...] [--NAME VALUE ...] [--scalar NAME=VALUE ...]
               [--target NAME|TOML] [--hbm-format mxfp8|fp32] [--seed N] [--emit-asm FILE]
-              [--max-instructions N] [--max-cycles N] [--quiet] [--json]
+              [--max-instructions N] [--max-cycles N] [--quiet] [--timing-only] [--json]
     plena-run CHAIN [--stages] [--size NAME=VALUE ...] [--NAME VALUE ...] [same options]
     plena-run FILE.mlir [--stages] [--scalar NAME=VALUE ...] [same options]
     plena-run --list [--json]
@@ -42,6 +42,10 @@ target, hbm_format, seed, passed, max_abs_error, mean_abs_error, outputs, cycles
 dynamic_instructions, static_instructions, roofline_cycles, roofline_ratio, roofline,
 compile_seconds, simulate_seconds).  `--emit-asm FILE` writes the program's assembly (with
 the compiler's comments) before it runs; `plena-sim` runs it.
+
+`--timing-only` simulates for the statistics alone: the same cycles, instructions, opcode
+counts and HBM bytes as a full simulation, without computing any value, so nothing is
+compared (the report says so; exit status 0).
 
 `--max-instructions N` / `--max-cycles N` bound the simulation (0: no limit; by default the
 instruction budget comes from the program's loop tree, `plena_mlir/sim/budget.py`; a chain's
@@ -117,6 +121,8 @@ def _arguments(
                    help="stop the simulation once it takes more than N cycles (0: no limit, "
                    "the default)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--timing-only", action="store_true",
+                   help="simulate for the statistics alone, without values; compare nothing")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     if spec is not None:
         sizes = p.add_argument_group(f"sizes of {spec.name} on {machine.name}")
@@ -244,7 +250,8 @@ def run(args: argparse.Namespace, progress: ProgressBar | None = None) -> RunRep
         "seed": args.seed,
         "scalars": _scalar_values(args.scalar),
         "emit_asm": args.emit_asm,
-        "simulation": SimOptions(Budget(args.max_instructions, args.max_cycles), progress),
+        "simulation": SimOptions(Budget(args.max_instructions, args.max_cycles), progress,
+                                 args.timing_only),
     }
     if args.kernel.endswith(".mlir"):
         if args.size:

@@ -3,6 +3,7 @@
     plena-sim PROGRAM [--target NAME|TOML] [--hbm FILE] [--fpsram FILE] [--intsram FILE]
               [--vram FILE] [--hbm-format mxfp8|fp32] [--out-dir DIR] [--json]
               [--show-vram ADDR:ROWS] [--max-instructions N] [--max-cycles N] [--quiet]
+              [--timing-only]
 
 PROGRAM is assembly text (`.asm`, or any file that is not hex words) or a `.mem` file of
 `0x%08X` words, one or more per line.  The preloads use the published formats
@@ -14,6 +15,9 @@ mram_dump.bin, fpsram_dump.bin, intsram_dump.bin, hbm_dump.bin (address 0 to the
 was loaded or written) and stats.json; stdout gets a short summary, or with `--json` the
 statistics object.  `--show-vram ADDR:ROWS` also prints ROWS VRAM rows from element address
 ADDR (the program's result, as the machine holds it).
+
+`--timing-only` computes the statistics alone -- the same as a full run's, without any
+value (`docs/simulator.md`, "Timing-only runs") -- and writes only stats.json.
 
 `--max-instructions N` / `--max-cycles N` stop the run (0: no limit; by default the
 instruction budget comes from the program's loop tree, `plena_mlir/sim/budget.py`).  A run
@@ -89,6 +93,8 @@ def _arguments() -> argparse.ArgumentParser:
     p.add_argument("--max-cycles", type=_count, metavar="N",
                    help="stop once the run takes more than N cycles (0: no limit, the default)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--timing-only", action="store_true",
+                   help="the statistics without computing values (writes only stats.json)")
     return p
 
 
@@ -177,26 +183,30 @@ def _preload(sim: Simulator, args: argparse.Namespace) -> None:
                 raise CliError(f"{path}: {e}") from None
 
 
-def write_dumps(sim: Simulator, out_dir: Path, stats_json: dict) -> None:
-    """The dump files of plena-isa-tvm.md A5.3 (plus intsram_dump.bin) and stats.json."""
+def write_dumps(sim: Simulator, out_dir: Path, stats_json: dict, with_memories: bool) -> None:
+    """The dump files of plena-isa-tvm.md A5.3 (plus intsram_dump.bin) unless not
+    `with_memories`, and stats.json."""
     st = sim.state
     files = {
-        "vram_dump.bin": image.vram_dump(st.vram),
-        "mram_dump.bin": image.mram_dump(st.mram),
-        "fpsram_dump.bin": image.fpram_dump(st.fpram, sim.target.fp_format),
-        "intsram_dump.bin": image.intram_dump(st.intram),
-        "hbm_dump.bin": sim.hbm.dump(),
-        "stats.json": (json.dumps(stats_json, indent=2) + "\n").encode(),
-    }
+        "vram_dump.bin": lambda: image.vram_dump(st.vram),
+        "mram_dump.bin": lambda: image.mram_dump(st.mram),
+        "fpsram_dump.bin": lambda: image.fpram_dump(st.fpram, sim.target.fp_format),
+        "intsram_dump.bin": lambda: image.intram_dump(st.intram),
+        "hbm_dump.bin": sim.hbm.dump,
+    } if with_memories else {}
+    files["stats.json"] = lambda: (json.dumps(stats_json, indent=2) + "\n").encode()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
-            (out_dir / name).write_bytes(data)
+            (out_dir / name).write_bytes(data())
     except OSError as e:
         raise CliError(f"cannot write dumps to '{out_dir}': {e.strerror}") from None
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.timing_only and args.show_vram is not None:
+        raise CliError("--show-vram needs the values a --timing-only run does not compute",
+                       status=2)
     try:
         target = get_target(args.target)
         if note := settings_note(args.target):
@@ -208,7 +218,8 @@ def run(args: argparse.Namespace) -> None:
     _preload(sim, args)
     progress = None if args.quiet else ProgressBar.on_stderr()
     try:
-        stats = sim.run(program, Budget(args.max_instructions, args.max_cycles), progress)
+        stats = sim.run(program, Budget(args.max_instructions, args.max_cycles), progress,
+                        args.timing_only)
     except BudgetExceeded as e:
         raise CliError(f"{args.program}: {e}", status=2) from None
     except SimulationError as e:
@@ -217,7 +228,7 @@ def run(args: argparse.Namespace) -> None:
         if progress is not None:
             progress.close()
     stats_json = stats.to_json()
-    write_dumps(sim, args.out_dir, stats_json)
+    write_dumps(sim, args.out_dir, stats_json, with_memories=not args.timing_only)
     if args.show_vram is not None:
         sys.stdout.write(format_vram(sim, *args.show_vram))
     _print_stats(stats, args.json)

@@ -4,7 +4,8 @@
 output with the kernel's golden; `run_mlir_file(path)` compiles the `tile.kernel` of a file
 and compares every tensor it writes with the tile interpreter in rounded mode (a file holding
 a `tile.chain` goes to `chain_check.run_chain_file`).  Both return a `RunReport` and raise
-`BadInput` (one line) for bad input.
+`BadInput` (one line) for bad input.  A timing-only simulation (`SimOptions.timing_only`)
+computes no values, so nothing is compared.
 """
 
 from __future__ import annotations
@@ -61,12 +62,14 @@ def run_library_kernel(
             raise BadInput(f"{spec.name} has no scalar argument {name} (scalars: {known})")
         inputs[name] = value
     simulated = _compile_and_run(module, inputs, hbm_format, emit_asm, simulation)
-    with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
-        expected = spec.golden(inputs, sizes, simulated.compiled.target, hbm_format)
-    comparisons = {
-        name: compare(simulated.outputs[name], value, hbm_format)
-        for name, value in expected.items()
-    }
+    comparisons = {}
+    if not simulated.timing_only:
+        with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
+            expected = spec.golden(inputs, sizes, simulated.compiled.target, hbm_format)
+        comparisons = {
+            name: compare(simulated.outputs[name], value, hbm_format)
+            for name, value in expected.items()
+        }
     return _report(spec.name, "library", sizes, module, simulated, comparisons, seed)
 
 
@@ -110,21 +113,23 @@ def run_mlir_file(
     }
     simulated = _compile_and_run(module, {**tensors, **scalars}, hbm_format, emit_asm,
                                  simulation)
-    reference = checked(
-        lambda: interpret_kernel(module, kernel.sym_name.data, tensors, mode="rounded",
-                                 hbm_format=hbm_format, **scalars),
-        "interpreter: ",
-    )
     shapes = {
         name: list(arg.type.get_shape())
         for name, arg in arguments.items()
         if isinstance(arg.type, TensorType)
     }
-    comparisons = {
-        name: compare(simulated.outputs[name], reference[name], hbm_format)
-        for name in arguments
-        if name in access.writes
-    }
+    comparisons = {}
+    if not simulated.timing_only:
+        reference = checked(
+            lambda: interpret_kernel(module, kernel.sym_name.data, tensors, mode="rounded",
+                                     hbm_format=hbm_format, **scalars),
+            "interpreter: ",
+        )
+        comparisons = {
+            name: compare(simulated.outputs[name], reference[name], hbm_format)
+            for name in arguments
+            if name in access.writes
+        }
     return _report(kernel.sym_name.data, str(path), shapes, module, simulated, comparisons, seed)
 
 
@@ -159,6 +164,7 @@ class _Simulated:
     hbm_format: HbmFormat
     compile_seconds: float
     simulate_seconds: float
+    timing_only: bool
 
 
 def _compile_and_run(
@@ -174,10 +180,11 @@ def _compile_and_run(
     if emit_asm is not None:
         write_asm(compiled.module, emit_asm)
     start = time.perf_counter()
+    simulation = simulation or SimOptions()
     outputs, stats = checked(lambda: run_kernel(compiled, inputs, hbm_format, simulation),
                              "simulation: ")
     return _Simulated(compiled, outputs, stats, hbm_format, compile_seconds,
-                      time.perf_counter() - start)
+                      time.perf_counter() - start, simulation.timing_only)
 
 
 def _report(
@@ -204,4 +211,5 @@ def _report(
         bound=checked(lambda: roofline(module, hbm_format), ""),
         build_seconds=simulated.compile_seconds,
         simulate_seconds=simulated.simulate_seconds,
+        timing_only=simulated.timing_only,
     )

@@ -52,10 +52,12 @@ class KernelInputError(ValueError):
 @dataclass(frozen=True)
 class SimOptions:
     """How a kernel or chain is simulated: within `budget` (None: the default budget), with
-    a `progress` bar (None: none)."""
+    a `progress` bar (None: none), and with `timing_only` the statistics without any value
+    (then no tensor is read back: the outputs are empty)."""
 
     budget: Budget | None = None
     progress: ProgressBar | None = None
+    timing_only: bool = False
 
 
 def run_kernel(
@@ -66,8 +68,10 @@ def run_kernel(
 ) -> tuple[dict[str, np.ndarray], Stats]:
     """Run `compiled` on `inputs`: every tensor argument after the run, and the statistics."""
     options = options or SimOptions()
-    sim = _loaded_simulator(compiled, inputs, hbm_format)
-    stats = sim.run(compiled.program, options.budget, options.progress)
+    sim = _loaded_simulator(compiled, inputs, hbm_format, options.timing_only)
+    stats = sim.run(compiled.program, options.budget, options.progress, options.timing_only)
+    if options.timing_only:
+        return {}, stats
     read = _reader(sim, compiled.target)
     return {
         name: read(compiled.hbm_addresses[name], shape) for name, shape in compiled.tensors.items()
@@ -96,16 +100,19 @@ def run_chain(
     stage to stage, as in one run of the whole program); inputs as `run_kernel`.  A
     SimulationError names the stage and the pc in the whole program."""
     options = options or SimOptions()
-    sim = _loaded_simulator(linked, inputs, hbm_format)
+    sim = _loaded_simulator(linked, inputs, hbm_format, options.timing_only)
     budget = options.budget or Budget()
     stage_stats: dict[str, Stats] = {}
     for stage in linked.stages:
         try:
-            stats = sim.run(linked.program[stage.first : stage.end], budget, options.progress)
+            stats = sim.run(linked.program[stage.first : stage.end], budget, options.progress,
+                            options.timing_only)
         except (SimulationError, SimulationInterrupted) as e:
             raise _in_stage(e, stage, list(stage_stats.values())) from None
         stage_stats[stage.name] = stats
         budget = budget.spent(stats.instructions, stats.cycles)
+    if options.timing_only:
+        return ChainRun({}, sequential(list(stage_stats.values())), stage_stats)
     read = _reader(sim, linked.target)
     tensors = {name: (linked.hbm_addresses[name], shape) for name, shape in linked.tensors.items()}
     if _have_own_bytes(linked):
@@ -131,9 +138,13 @@ def _in_stage(
 
 
 def _loaded_simulator(
-    compiled: CompiledKernel, inputs: Mapping[str, np.ndarray | float], hbm_format: HbmFormat
+    compiled: CompiledKernel,
+    inputs: Mapping[str, np.ndarray | float],
+    hbm_format: HbmFormat,
+    values_unused: bool = False,
 ) -> Simulator:
-    """A simulator holding the inputs in HBM and the constant pool and scalars in FPRAM."""
+    """A simulator holding the inputs in HBM and the constant pool and scalars in FPRAM (the
+    inputs only checked when `values_unused`: a timing-only run reads no value)."""
     known = set(compiled.tensors) | set(compiled.fpram_arguments)
     if unknown := sorted(set(inputs) - known):
         raise KernelInputError(
@@ -152,6 +163,8 @@ def _loaded_simulator(
         tensors[name] = value
     target = compiled.target
     sim = Simulator(target, hbm_format)
+    if values_unused:
+        return sim
     if hbm_format == "mxfp8":
         image, addresses = build_hbm_image(list(tensors.values()), target)
         assert addresses == [compiled.hbm_addresses[name] for name in tensors]

@@ -316,7 +316,7 @@ def test_a_run_within_its_budget_completes(tmp_path):
 
 
 def test_ctrl_c_prints_the_statistics_so_far(tmp_path, monkeypatch, capsys):
-    def interrupted(self, program, budget=None, progress=None):
+    def interrupted(self, program, *options):
         stats = Stats(10, 7, {"S_ADDI_INT": 7}, {"SCALAR_INT": 10}, 0, 0, 0.0)
         raise SimulationInterrupted(3, "S_ADDI_INT gp1, gp1, 3", stats)
 
@@ -328,3 +328,15 @@ def test_ctrl_c_prints_the_statistics_so_far(tmp_path, monkeypatch, capsys):
     assert err == ("plena-sim: interrupted at pc 3 (S_ADDI_INT gp1, gp1, 3) after 7 "
                    "instructions: the statistics so far\n")
     assert not (tmp_path / "stats.json").exists()
+
+
+def test_timing_only_writes_the_full_runs_statistics_and_nothing_else(inputs, tmp_path):
+    full = plena_sim(inputs["asm"], "--hbm", inputs["hbm"], "--json", "--out-dir",
+                     tmp_path / "full")
+    fast = plena_sim(inputs["asm"], "--hbm", inputs["hbm"], "--json", "--timing-only",
+                     "--out-dir", tmp_path / "fast")
+    assert full.returncode == fast.returncode == 0, fast.stderr
+    assert json.loads(fast.stdout) == json.loads(full.stdout)
+    assert sorted(p.name for p in (tmp_path / "fast").iterdir()) == ["stats.json"]
+    assert_one_line_error(plena_sim(inputs["asm"], "--timing-only", "--show-vram", "0:1"), 2,
+                          "--show-vram needs the values")

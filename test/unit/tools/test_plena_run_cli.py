@@ -178,6 +178,21 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message):
     assert message.format(tmp=tmp_path) in err
 
 
+@pytest.mark.parametrize("argv", [["softmax"], ["ssb", "--tokens", "64", "--heads", "4",
+                                                 "--mlp", "128", "--stages"]])
+def test_timing_only_reports_the_full_runs_cycles_and_checks_nothing(capsys, argv):
+    full = run_json(capsys, *argv)
+    fast = run_json(capsys, *argv, "--timing-only")
+    assert (fast["timing_only"], fast["passed"], fast["outputs"]) == (True, None, {})
+    assert full["timing_only"] is False and full["passed"] is True
+    for key in ("cycles", "dynamic_instructions", "roofline_cycles"):
+        assert fast[key] == full[key]
+    assert [s["cycles"] for s in fast.get("stages", [])] == [
+        s["cycles"] for s in full.get("stages", [])]
+    status, out, _ = run(capsys, *argv, "--timing-only")
+    assert status == 0 and "result        not checked: timing only" in out
+
+
 def test_a_chain_budget_spans_its_stages(capsys):
     status, out, err = run(capsys, "ssb", "--tokens", "64", "--heads", "4", "--mlp", "128",
                            "--max-cycles", "40000")
@@ -188,7 +203,7 @@ def test_a_chain_budget_spans_its_stages(capsys):
 
 
 def test_ctrl_c_prints_the_statistics_so_far(capsys, monkeypatch):
-    def interrupted(self, program, budget=None, progress=None):
+    def interrupted(self, program, *options):
         stats = Stats(10, 7, {"S_ADDI_INT": 7}, {"SCALAR_INT": 10}, 0, 0, 0.0)
         raise SimulationInterrupted(3, "S_ADDI_INT gp1, gp1, 3", stats)
 
