@@ -13,6 +13,8 @@ Tensors not given start as zeros; f32 scalar arguments are given as floats in `i
   outputs are decoded from that layout (`read_hbm_tensor`).
 
 Returns every tensor argument after the run, and the simulator's statistics.
+`loaded_simulator(compiled, inputs, hbm_format)` is the simulator before the run (what the
+throughput benchmark times `Simulator.run` on).
 
 A linked chain (`link_chain`) runs with `run_kernel` as one program, or with `run_chain`
 stage by stage on the same machine, which also gives each stage's statistics:
@@ -68,7 +70,7 @@ def run_kernel(
 ) -> tuple[dict[str, np.ndarray], Stats]:
     """Run `compiled` on `inputs`: every tensor argument after the run, and the statistics."""
     options = options or SimOptions()
-    sim = _loaded_simulator(compiled, inputs, hbm_format, options.timing_only)
+    sim = loaded_simulator(compiled, inputs, hbm_format, options.timing_only)
     stats = sim.run(compiled.program, options.budget, options.progress, options.timing_only)
     if options.timing_only:
         return {}, stats
@@ -100,7 +102,7 @@ def run_chain(
     stage to stage, as in one run of the whole program); inputs as `run_kernel`.  A
     SimulationError names the stage and the pc in the whole program."""
     options = options or SimOptions()
-    sim = _loaded_simulator(linked, inputs, hbm_format, options.timing_only)
+    sim = loaded_simulator(linked, inputs, hbm_format, options.timing_only)
     budget = options.budget or Budget()
     stage_stats: dict[str, Stats] = {}
     for stage in linked.stages:
@@ -137,7 +139,7 @@ def _in_stage(
     return stopped
 
 
-def _loaded_simulator(
+def loaded_simulator(
     compiled: CompiledKernel,
     inputs: Mapping[str, np.ndarray | float],
     hbm_format: HbmFormat,
