@@ -176,6 +176,7 @@ class LoopSummaries:
         self.record = record
         self.watch = watch
         self.skipped = [0]  # instructions the last skip charged, for the dispatch loop
+        self.charged = 0  # instructions all skips charged
         self.ops: list[tuple[str, Fields] | None] = []
         for word in record.words:
             f = Fields.of(word)
@@ -224,6 +225,7 @@ class LoopSummaries:
         hbm.bytes_written += k * summary.bytes_written
         self.pending[summary] += k
         self.skipped[0] = k * loop.iteration
+        self.charged += k * loop.iteration
         return k
 
     def flush(self) -> None:

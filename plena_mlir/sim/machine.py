@@ -5,16 +5,9 @@ registers, the special registers, the on-chip memories and the four accumulators
 emulator's numeric formats (VRAM bf16 values, MRAM and accumulators f32, FP registers and
 FPRAM in the target's `fp_format`, INTRAM u32).
 
-`Executor.run(words)` decodes every word once into a handler closure (`ops_common`), then
-runs the dispatch loop
-
-    tick = 0
-    while pc < len(program):
-        tick += 1                      # the emulator's per-dispatch loop-guard step
-        if tick > checkpoint:          # now and then: loop guard, budgets, progress (watch.py)
-            checkpoint = watch.check(pc, tick)
-        counts[pc] += 1
-        pc = handlers[pc](pc, tick)
+`Executor.run(words)` decodes every word once into a handler closure (`ops_common`), groups
+them into straight-line units and runs the dispatch loop (`dispatch.py`), which now and then
+lets `watch.py` check the loop guard, the budgets and the progress bar.
 
 A condition the emulator aborts on raises `SimulationError(pc, instruction, reason, line)`.
 A run stopped early -- by its budget (`BudgetExceeded`) or by Ctrl-C
@@ -33,6 +26,7 @@ from plena_mlir.isa.instruction import IsaError, format_instruction
 from plena_mlir.isa.opcodes import TVM_BY_OPCODE
 from plena_mlir.sim import ops_control, ops_dma, ops_matrix, ops_scalar, ops_vector
 from plena_mlir.sim.budget import Budget, static_excess
+from plena_mlir.sim.dispatch import Halted, Units
 from plena_mlir.sim.errors import (
     BudgetExceeded,
     MachineFault,
@@ -45,6 +39,7 @@ from plena_mlir.sim.loop_tree import LoopTree, loop_tree
 from plena_mlir.sim.ops_common import (
     Fields,
     Handler,
+    RowViews,
     aborting,
     always_aborts,
     vram_rows_checker,
@@ -125,7 +120,10 @@ class Executor:
     """Runs programs on one `MachineState` and one `Hbm`.
 
     Handler factories (the `ops_*` modules) read from it: `state`, `hbm`, `target`, the
-    `first_row` VRAM check, the per-pc `dma_cycles` of the current run, and the loop
+    `first_row` VRAM check, the checked single-row VRAM views `rows` (`RowViews`), the FP
+    registers and FPRAM as u32 `memoryview`s (`fp_bits`, `fpram_bits`: a value copied as
+    its bits, without making NumPy scalars), the per-pc `dma_cycles` of the current run, and
+    the loop
     `frames` (each `[counter register, pc of C_LOOP_START, tick of the last reset]`).
     With `timing_only` it computes the statistics and the timing state only (`timing.py`).
     """
@@ -142,6 +140,9 @@ class Executor:
     def __post_init__(self) -> None:
         self.target = self.state.target
         self.first_row = vram_rows_checker(self.target.vlen, self.target.vram_rows)
+        self.rows = RowViews(self.state.vram, self.first_row)
+        self.fp_bits = memoryview(self.state.fp.view(np.uint32))
+        self.fpram_bits = memoryview(self.state.fpram.view(np.uint32))
 
     def handler_for(self, f: Fields) -> Handler:
         """The handler of one decoded word (an aborting one if it is not an instruction)."""
@@ -175,54 +176,42 @@ class Executor:
             return record
         watch = Watch(self, record, budget, tree, progress)
         handlers = [self.handler_for(Fields.of(w)) for w in words]
+        flushes = []
         skipped = [0]
         if self.timing_only:
             summaries = self._timing(handlers, record, tree, watch)
             skipped = summaries.skipped
-        check = watch.check
+            flushes.append(summaries.flush)
+        units = Units.of(words, handlers)
+        flushes.append(lambda: units.expand(record.counts))
+        watch.flush = lambda: [flush() for flush in flushes]
         if progress is not None:
             progress.begin(tree.instructions)
-        counts = record.counts
-        pc = tick = checkpoint = 0
+        tick = 0
         try:
             with np.errstate(all="ignore"):
-                if not self.timing_only:
-                    while pc < n:
-                        tick += 1
-                        if tick > checkpoint:
-                            checkpoint = check(pc, tick)
-                        counts[pc] += 1
-                        pc = handlers[pc](pc, tick)
-                else:  # the same, and the instructions of summarised loop iterations
-                    while pc < n:
-                        tick += 1
-                        if tick > checkpoint:
-                            checkpoint = check(pc, tick)
-                        counts[pc] += 1
-                        pc = handlers[pc](pc, tick)
-                        if skipped[0]:
-                            tick += skipped[0]
-                            record.summarised += skipped[0]
-                            skipped[0] = 0
-        except MachineFault as fault:
-            pc, text, line = self._where(pc)
-            raise SimulationError(pc, text, str(fault), line) from None
-        except StopRun as stop:
-            tick -= 1
-            pc, text, line = self._where(pc)
-            record.stop = BudgetExceeded(pc, text, str(stop), line)
-        except KeyboardInterrupt:
-            if watch.flush is not None:
+                tick = units.run(record.counts, watch.check, skipped)
+        except Halted as halt:
+            pc, text, line = self._where(halt.pc)
+            if isinstance(halt.cause, MachineFault):
+                raise SimulationError(pc, text, str(halt.cause), line) from None
+            if isinstance(halt.cause, StopRun):
+                tick = halt.tick - 1
+                record.stop = BudgetExceeded(pc, text, str(halt.cause), line)
+            else:
                 watch.flush()
-            tick = sum(counts)
-            record.stop = SimulationInterrupted(*self._where(pc)[:2])
+                for at in halt.uncounted:
+                    record.counts[at] -= 1
+                tick = sum(record.counts)
+                record.stop = SimulationInterrupted(pc, text)
         finally:
-            if watch.flush is not None:
-                watch.flush()
+            watch.flush()
             if progress is not None:
                 progress.update(tick)
                 progress.end()
         record.instructions = tick
+        if self.timing_only:
+            record.summarised = summaries.charged
         return record
 
     def _timing(

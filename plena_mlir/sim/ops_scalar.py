@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from plena_mlir.numerics.formats import round_bf16, round_fp
+from plena_mlir.numerics.formats import f32_rounder, round_bf16, round_fp
 from plena_mlir.sim.errors import MachineFault
-from plena_mlir.sim.ops_common import MASK32, Fields, Handler, aborting, register_error
+from plena_mlir.sim.ops_common import MASK32, Fields, Handler, aborting, fmax, register_error, skip
 
 if TYPE_CHECKING:
     from plena_mlir.sim.machine import Executor
@@ -28,27 +28,28 @@ _ONE = np.float32(1.0)
 
 
 def _fp_alu(compute: Callable[..., np.floating], arity: int):
-    """fD = round_fp(compute(fA[, fB])) in f32; rd = 0 -> skipped."""
+    """fD = round_fp(compute(fA[, fB])) in f32; rd = 0 -> skipped.  `compute` takes and gives
+    np.float32 scalars (f32 arithmetic); the result is rounded by `f32_rounder`."""
 
     def factory(ex: Executor, f: Fields) -> Handler:
         t = ex.target
         if f.rd == 0:
-            return lambda pc, tick: pc + 1
+            return skip
         regs = (f.rd, f.rs1, f.rs2)[: arity + 1]
         for index in regs:
             if reason := register_error("FP", index, t.fp_registers):
                 return aborting(reason)
-        fp, fmt, rd, rs1, rs2 = ex.state.fp, t.fp_format, f.rd, f.rs1, f.rs2
+        fp, rnd, rd, rs1, rs2 = ex.state.fp, f32_rounder(t.fp_format), f.rd, f.rs1, f.rs2
         if arity == 1:
 
             def handler(pc: int, tick: int) -> int:
-                fp[rd] = round_fp(compute(fp[rs1]), fmt)
+                fp[rd] = rnd(float(compute(fp[rs1])))
                 return pc + 1
 
         else:
 
             def handler(pc: int, tick: int) -> int:
-                fp[rd] = round_fp(compute(fp[rs1], fp[rs2]), fmt)
+                fp[rd] = rnd(float(compute(fp[rs1], fp[rs2])))
                 return pc + 1
 
         return handler
@@ -73,30 +74,31 @@ def _window(ex: Executor, mnemonic: str, length: int):
 
 
 def s_ld_fp(ex: Executor, f: Fields) -> Handler:
-    """S_LD_FP: f[rd] = FPRAM[gp[rs1] + imm2]   (f0 can be written)."""
+    """S_LD_FP: f[rd] = FPRAM[gp[rs1] + imm2]   (f0 can be written).  The value is copied as
+    its bits (`Executor.fp_bits`, `fpram_bits`)."""
     if reason := register_error("FP", f.rd, ex.target.fp_registers):
         return aborting(reason)
-    st = ex.state
-    gp, fp, fpram, rd, rs1, imm = st.gp, st.fp, st.fpram, f.rd, f.rs1, f.imm2
-    index = _window(ex, "S_LD_FP", 1)
+    gp, fp, fpram, rd, rs1, imm = ex.state.gp, ex.fp_bits, ex.fpram_bits, f.rd, f.rs1, f.imm2
+    size, index = ex.target.fpram_entries, _window(ex, "S_LD_FP", 1)
 
     def handler(pc: int, tick: int) -> int:
-        fp[rd] = fpram[index((gp[rs1] + imm) & MASK32)]
+        i = gp[rs1] + imm
+        fp[rd] = fpram[i if i < size else index(i & MASK32)]
         return pc + 1
 
     return handler
 
 
 def s_st_fp(ex: Executor, f: Fields) -> Handler:
-    """S_ST_FP: FPRAM[gp[rs1] + imm2] = f[rd]."""
+    """S_ST_FP: FPRAM[gp[rs1] + imm2] = f[rd] (its bits)."""
     if reason := register_error("FP", f.rd, ex.target.fp_registers):
         return aborting(reason)
-    st = ex.state
-    gp, fp, fpram, rd, rs1, imm = st.gp, st.fp, st.fpram, f.rd, f.rs1, f.imm2
-    index = _window(ex, "S_ST_FP", 1)
+    gp, fp, fpram, rd, rs1, imm = ex.state.gp, ex.fp_bits, ex.fpram_bits, f.rd, f.rs1, f.imm2
+    size, index = ex.target.fpram_entries, _window(ex, "S_ST_FP", 1)
 
     def handler(pc: int, tick: int) -> int:
-        fpram[index((gp[rs1] + imm) & MASK32)] = fp[rd]
+        i = gp[rs1] + imm
+        fpram[i if i < size else index(i & MASK32)] = fp[rd]
         return pc + 1
 
     return handler
@@ -246,10 +248,10 @@ def s_st_int(ex: Executor, f: Fields) -> Handler:
 
 
 FACTORIES = {
-    "S_ADD_FP": _fp_alu(np.add, 2),
-    "S_SUB_FP": _fp_alu(np.subtract, 2),
-    "S_MAX_FP": _fp_alu(np.fmax, 2),
-    "S_MUL_FP": _fp_alu(np.multiply, 2),
+    "S_ADD_FP": _fp_alu(operator.add, 2),
+    "S_SUB_FP": _fp_alu(operator.sub, 2),
+    "S_MAX_FP": _fp_alu(fmax, 2),
+    "S_MUL_FP": _fp_alu(operator.mul, 2),
     "S_EXP_FP": _fp_alu(np.exp, 1),
     "S_RECI_FP": _fp_alu(lambda x: _ONE / x, 1),
     "S_SQRT_FP": _fp_alu(np.sqrt, 1),

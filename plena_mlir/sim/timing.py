@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from plena_mlir.isa.opcodes import InstrClass, OpcodeInfo
-from plena_mlir.sim.ops_common import Fields, Handler, always_aborts
+from plena_mlir.sim.ops_common import Fields, Handler, always_aborts, skip
 from plena_mlir.sim.ops_dma import transfer_shape
 
 if TYPE_CHECKING:
@@ -37,16 +37,12 @@ def timing_handler(
     if always_aborts(full):
         return full
     if info.klass in _NO_TIMING_STATE:
-        return _next
+        return skip
     if info.klass is InstrClass.HBM:
         return _transfer_cost(ex, f, info.mnemonic)
     if info.mnemonic == "C_LOOP_START":
         return _summarising_loop_start(full, summaries)
     return full
-
-
-def _next(pc: int, tick: int) -> int:
-    return pc + 1
 
 
 def _transfer_cost(ex: Executor, f: Fields, mnemonic: str) -> Handler:

@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from plena_mlir.sim import machine
 from plena_mlir.sim.api import Simulator
 from plena_mlir.sim.budget import DEFAULT_SLACK, Budget
 from plena_mlir.sim.errors import BudgetExceeded, SimulationInterrupted
@@ -125,3 +126,30 @@ def test_a_run_updates_its_progress_bar_with_the_loop_tree_total():
     stream = io.StringIO()
     Simulator().run(LOOP, progress=ProgressBar(stream, delay=0.0, refresh=0.0))
     assert "901 / 901 instructions" in stream.getvalue()
+
+
+def test_ctrl_c_inside_a_straight_line_block_counts_what_ran(monkeypatch):
+    # the 500th S_LUI_INT is interrupted: the block after it has not run
+    calls = [0]
+
+    def interrupting(ex, f):
+        def handler(pc, tick):
+            calls[0] += 1
+            if calls[0] == 500:
+                raise KeyboardInterrupt
+            return pc + 1
+
+        return handler
+
+    monkeypatch.setitem(machine._FACTORIES, "S_LUI_INT", interrupting)
+    program = "C_LOOP_START gp2, 1000\nS_ADDI_INT gp1, gp1, 1\nS_LUI_INT gp3, 1\n" \
+              "S_ADDI_INT gp4, gp4, 1\nC_LOOP_END gp2\n"
+    sim = Simulator()
+    with pytest.raises(SimulationInterrupted) as err:
+        sim.run(program)
+    stats = err.value.stats
+    assert (err.value.pc, err.value.instruction) == (2, "S_LUI_INT gp3, 1")
+    assert stats.per_opcode == {"S_ADDI_INT": 999, "S_LUI_INT": 500, "C_LOOP_END": 499,
+                                "C_LOOP_START": 1}
+    assert stats.instructions == sum(stats.per_opcode.values())
+    assert sim.state.gp[1] == 500 and sim.state.gp[4] == 499
