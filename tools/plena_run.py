@@ -3,7 +3,7 @@ golden, report the cost.
 
     plena-run KERNEL [--size NAME=VALUE ...] [--NAME VALUE ...] [--scalar NAME=VALUE ...]
               [--target NAME|TOML] [--hbm-format mxfp8|fp32] [--seed N] [--emit-asm FILE]
-              [--json]
+              [--max-instructions N] [--max-cycles N] [--quiet] [--timing-only] [--json]
     plena-run CHAIN [--stages] [--size NAME=VALUE ...] [--NAME VALUE ...] [same options]
     plena-run FILE.mlir [--stages] [--scalar NAME=VALUE ...] [same options]
     plena-run --list [--json]
@@ -43,9 +43,20 @@ dynamic_instructions, static_instructions, roofline_cycles, roofline_ratio, roof
 compile_seconds, simulate_seconds).  `--emit-asm FILE` writes the program's assembly (with
 the compiler's comments) before it runs; `plena-sim` runs it.
 
+`--timing-only` simulates for the statistics alone: the same cycles, instructions, opcode
+counts and HBM bytes as a full simulation, without computing any value, so nothing is
+compared (the report says so; exit status 0).
+
+`--max-instructions N` / `--max-cycles N` bound the simulation (0: no limit; by default the
+instruction budget comes from the program's loop tree, `plena_mlir/sim/budget.py`; a chain's
+stages share the budget).  A simulation longer than two seconds draws a progress bar on
+stderr when stderr is a terminal, unless `--quiet`.  Ctrl-C stops the simulation and prints
+its statistics so far (exit status 130).
+
 Exit status: 0 when every output matches, 1 when one does not, 2 for bad input (unknown
 kernel, chain or size, impossible sizes, unreadable or malformed .mlir, a compiler diagnostic, an
-aborted simulation), which is one `plena-run: error:` line on stderr.
+aborted simulation, a simulation that used up its budget), which is one `plena-run: error:`
+line on stderr.
 """
 
 from __future__ import annotations
@@ -62,9 +73,14 @@ from plena_mlir.driver.bad_input import BadInput, checked
 from plena_mlir.driver.chain_check import run_library_chain
 from plena_mlir.driver.kernel_check import run_library_kernel, run_mlir_file
 from plena_mlir.driver.report import RunReport, format_size, format_sizes
+from plena_mlir.driver.run import SimOptions
 from plena_mlir.driver.run_options import resolve_target
 from plena_mlir.kernels import all_kernels
 from plena_mlir.kernels.spec import KernelSpec
+from plena_mlir.sim.budget import Budget
+from plena_mlir.sim.errors import SimulationInterrupted
+from plena_mlir.sim.progress import ProgressBar
+from plena_mlir.sim.stats import format_summary
 from plena_mlir.target import DEFAULT_TARGET, Target
 
 PROG = "plena-run"
@@ -98,6 +114,15 @@ def _arguments(
     p.add_argument("--hbm-format", choices=("mxfp8", "fp32"), default="mxfp8")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the generated inputs")
     p.add_argument("--emit-asm", type=Path, metavar="FILE", help="write the program's assembly")
+    p.add_argument("--max-instructions", type=_count, metavar="N",
+                   help="stop the simulation after N instructions (0: no limit; default: from "
+                   "the program's loop tree)")
+    p.add_argument("--max-cycles", type=_count, metavar="N",
+                   help="stop the simulation once it takes more than N cycles (0: no limit, "
+                   "the default)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--timing-only", action="store_true",
+                   help="simulate for the statistics alone, without values; compare nothing")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     if spec is not None:
         sizes = p.add_argument_group(f"sizes of {spec.name} on {machine.name}")
@@ -141,10 +166,13 @@ def _size_overrides(
     return overrides
 
 
-def _seed(text: str) -> int:
+def _count(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"'{text}' is not a non-negative integer")
     return int(text)
+
+
+_seed = _count
 
 
 def _size_value(name: str, text: str, default: object) -> int:
@@ -215,13 +243,15 @@ def _library() -> dict[str, KernelSpec | ChainSpec]:
     return {**kernels, **chains}
 
 
-def run(args: argparse.Namespace) -> RunReport:
+def run(args: argparse.Namespace, progress: ProgressBar | None = None) -> RunReport:
     options = {
         "target": args.target,
         "hbm_format": args.hbm_format,
         "seed": args.seed,
         "scalars": _scalar_values(args.scalar),
         "emit_asm": args.emit_asm,
+        "simulation": SimOptions(Budget(args.max_instructions, args.max_cycles), progress,
+                                 args.timing_only),
     }
     if args.kernel.endswith(".mlir"):
         if args.size:
@@ -248,10 +278,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.kernel is None:
             raise BadInput("give a KERNEL, a FILE.mlir or --list")
-        report = run(args)
+        progress = None if args.quiet else ProgressBar.on_stderr()
+        try:
+            report = run(args, progress)
+        finally:
+            if progress is not None:
+                progress.close()
     except BadInput as e:
         sys.stderr.write(f"{PROG}: error: {e}\n")
         return 2
+    except SimulationInterrupted as e:
+        sys.stdout.write(format_summary(e.stats))
+        sys.stderr.write(f"{PROG}: interrupted at pc {e.pc} ({e.instruction}) after "
+                         f"{e.stats.instructions:,} instructions: the statistics so far\n")
+        return 130
     sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n" if args.json
                      else report.format_text())
     return 0 if report.passed else 1

@@ -2,7 +2,8 @@
 
     plena-sim PROGRAM [--target NAME|TOML] [--hbm FILE] [--fpsram FILE] [--intsram FILE]
               [--vram FILE] [--hbm-format mxfp8|fp32] [--out-dir DIR] [--json]
-              [--show-vram ADDR:ROWS]
+              [--show-vram ADDR:ROWS] [--max-instructions N] [--max-cycles N] [--quiet]
+              [--timing-only]
 
 PROGRAM is assembly text (`.asm`, or any file that is not hex words) or a `.mem` file of
 `0x%08X` words, one or more per line.  The preloads use the published formats
@@ -13,9 +14,19 @@ After a completed run, `--out-dir` (default: the current directory) receives vra
 mram_dump.bin, fpsram_dump.bin, intsram_dump.bin, hbm_dump.bin (address 0 to the end of what
 was loaded or written) and stats.json; stdout gets a short summary, or with `--json` the
 statistics object.  `--show-vram ADDR:ROWS` also prints ROWS VRAM rows from element address
-ADDR (the program's result, as the machine holds it).  Bad input of any kind is one
-`plena-sim: error: ...` line on stderr and exit status 1 (2 for a command-line usage
-error); an aborted run writes no dumps.
+ADDR (the program's result, as the machine holds it).
+
+`--timing-only` computes the statistics alone -- the same as a full run's, without any
+value (`docs/simulator.md`, "Timing-only runs") -- and writes only stats.json.
+
+`--max-instructions N` / `--max-cycles N` stop the run (0: no limit; by default the
+instruction budget comes from the program's loop tree, `plena_mlir/sim/budget.py`).  A run
+longer than two seconds draws a progress bar on stderr when stderr is a terminal, unless
+`--quiet`.  Ctrl-C stops the run and prints the statistics so far (exit status 130).
+
+Bad input of any kind is one `plena-sim: error: ...` line on stderr and exit status 1 (2 for
+a command-line usage error or a run that used up its budget); an aborted or stopped run
+writes no dumps.
 """
 
 from __future__ import annotations
@@ -31,8 +42,15 @@ from plena_mlir.isa.encoding import parse_mem
 from plena_mlir.isa.instruction import Instruction, IsaError
 from plena_mlir.sim import image
 from plena_mlir.sim.api import Simulator
-from plena_mlir.sim.errors import MachineFault, SimulationError
-from plena_mlir.sim.stats import format_summary
+from plena_mlir.sim.budget import Budget
+from plena_mlir.sim.errors import (
+    BudgetExceeded,
+    MachineFault,
+    SimulationError,
+    SimulationInterrupted,
+)
+from plena_mlir.sim.progress import ProgressBar
+from plena_mlir.sim.stats import Stats, format_summary
 from plena_mlir.target import Target, TargetError, get_target, settings_note
 
 PROG = "plena-sim"
@@ -41,7 +59,11 @@ _HEX_TOKEN = re.compile(r"(0[xX])?[0-9A-Fa-f]+")
 
 
 class CliError(Exception):
-    """Bad input: printed as one `plena-sim: error:` line, exit status 1."""
+    """Bad input: printed as one `plena-sim: error:` line, exit status `status`."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,7 +88,20 @@ def _arguments() -> argparse.ArgumentParser:
         type=_vram_window,
         help="print ROWS VRAM rows starting at element address ADDR after the run",
     )
+    p.add_argument("--max-instructions", type=_count, metavar="N",
+                   help="stop after N instructions (0: no limit; default: from the loop tree)")
+    p.add_argument("--max-cycles", type=_count, metavar="N",
+                   help="stop once the run takes more than N cycles (0: no limit, the default)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--timing-only", action="store_true",
+                   help="the statistics without computing values (writes only stats.json)")
     return p
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a non-negative integer")
+    return int(text)
 
 
 def _vram_window(text: str) -> tuple[int, int]:
@@ -148,26 +183,30 @@ def _preload(sim: Simulator, args: argparse.Namespace) -> None:
                 raise CliError(f"{path}: {e}") from None
 
 
-def write_dumps(sim: Simulator, out_dir: Path, stats_json: dict) -> None:
-    """The dump files of plena-isa-tvm.md A5.3 (plus intsram_dump.bin) and stats.json."""
+def write_dumps(sim: Simulator, out_dir: Path, stats_json: dict, with_memories: bool) -> None:
+    """The dump files of plena-isa-tvm.md A5.3 (plus intsram_dump.bin) unless not
+    `with_memories`, and stats.json."""
     st = sim.state
     files = {
-        "vram_dump.bin": image.vram_dump(st.vram),
-        "mram_dump.bin": image.mram_dump(st.mram),
-        "fpsram_dump.bin": image.fpram_dump(st.fpram, sim.target.fp_format),
-        "intsram_dump.bin": image.intram_dump(st.intram),
-        "hbm_dump.bin": sim.hbm.dump(),
-        "stats.json": (json.dumps(stats_json, indent=2) + "\n").encode(),
-    }
+        "vram_dump.bin": lambda: image.vram_dump(st.vram),
+        "mram_dump.bin": lambda: image.mram_dump(st.mram),
+        "fpsram_dump.bin": lambda: image.fpram_dump(st.fpram, sim.target.fp_format),
+        "intsram_dump.bin": lambda: image.intram_dump(st.intram),
+        "hbm_dump.bin": sim.hbm.dump,
+    } if with_memories else {}
+    files["stats.json"] = lambda: (json.dumps(stats_json, indent=2) + "\n").encode()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
-            (out_dir / name).write_bytes(data)
+            (out_dir / name).write_bytes(data())
     except OSError as e:
         raise CliError(f"cannot write dumps to '{out_dir}': {e.strerror}") from None
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.timing_only and args.show_vram is not None:
+        raise CliError("--show-vram needs the values a --timing-only run does not compute",
+                       status=2)
     try:
         target = get_target(args.target)
         note = settings_note(args.target)
@@ -176,15 +215,28 @@ def run(args: argparse.Namespace) -> None:
     program = load_program(Path(args.program), target)
     sim = Simulator(target, args.hbm_format)
     _preload(sim, args)
+    progress = None if args.quiet else ProgressBar.on_stderr()
     try:
-        stats = sim.run(program)
+        stats = sim.run(program, Budget(args.max_instructions, args.max_cycles), progress,
+                        args.timing_only)
+    except BudgetExceeded as e:
+        raise CliError(f"{args.program}: {e}", status=2) from None
     except SimulationError as e:
         raise CliError(f"{args.program}: simulation aborted at {e}") from None
+    finally:
+        if progress is not None:
+            progress.close()
     stats_json = stats.to_json() | ({"target_settings": note} if note else {})
-    write_dumps(sim, args.out_dir, stats_json)
+    write_dumps(sim, args.out_dir, stats_json, with_memories=not args.timing_only)
     if args.show_vram is not None:
         sys.stdout.write(format_vram(sim, *args.show_vram))
-    if args.json:
+    _print_stats(stats, args.json, note)
+
+
+def _print_stats(stats: Stats, as_json: bool, note: str | None = None) -> None:
+    """The statistics as JSON or as the summary, with a settings file's used keys."""
+    if as_json:
+        stats_json = stats.to_json() | ({"target_settings": note} if note else {})
         sys.stdout.write(json.dumps(stats_json, indent=2) + "\n")
     else:
         sys.stdout.write((f"target: {note}\n" if note else "") + format_summary(stats))
@@ -194,9 +246,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments().parse_args(argv)
     try:
         run(args)
-    except (CliError, IsaError, TargetError) as e:
+    except CliError as e:
+        sys.stderr.write(f"{PROG}: error: {e}\n")
+        return e.status
+    except (IsaError, TargetError) as e:
         sys.stderr.write(f"{PROG}: error: {e}\n")
         return 1
+    except SimulationInterrupted as e:
+        _print_stats(e.stats, args.json)
+        sys.stderr.write(f"{PROG}: interrupted at pc {e.pc} ({e.instruction}) after "
+                         f"{e.stats.instructions:,} instructions: the statistics so far\n")
+        return 130
     return 0
 
 

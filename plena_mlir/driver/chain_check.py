@@ -39,7 +39,7 @@ from plena_mlir.chains.spec import ChainSpec
 from plena_mlir.driver.bad_input import BadInput, check_scalars, checked
 from plena_mlir.driver.compare import compare
 from plena_mlir.driver.report import RunReport, StageReport
-from plena_mlir.driver.run import run_chain
+from plena_mlir.driver.run import SimOptions, run_chain
 from plena_mlir.driver.run_options import (
     resolve_target,
     set_target,
@@ -74,6 +74,7 @@ def run_library_chain(
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
     stages: bool = False,
+    simulation: SimOptions | None = None,
 ) -> RunReport:
     """Build `spec` with the default sizes and `overrides`, link, simulate and compare with
     its golden (every stage's outputs too with `stages`).  BadInput for bad input."""
@@ -98,6 +99,7 @@ def run_library_chain(
         seed=seed,
         emit_asm=emit_asm,
         stage_checks=stages,
+        simulation=simulation,
     )
 
 
@@ -111,6 +113,7 @@ def run_chain_file(
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
     stages: bool = False,
+    simulation: SimOptions | None = None,
 ) -> RunReport:
     """Link and simulate the `tile.chain` of `module` (read from `path`), compare every chain
     tensor argument a call writes (and with `stages` every tensor each stage writes) with the
@@ -150,6 +153,7 @@ def run_chain_file(
         seed=seed,
         emit_asm=emit_asm,
         stage_checks=stages,
+        simulation=simulation,
     )
 
 
@@ -167,11 +171,13 @@ def check_chain(
     seed: int,
     emit_asm: Path | None,
     stage_checks: bool,
+    simulation: SimOptions | None = None,
 ) -> RunReport:
     """Link the chain of `module` (for `stage_checks` every intermediate at its own address),
-    run it on `inputs`, compare the chain tensor arguments its `stages` write (and with
-    `stage_checks` every tensor each stage writes) with `reference(target)` (every tensor a
-    stage writes, by name), and report it with each stage's roofline."""
+    run it on `inputs` (as `simulation` says: budget, progress bar, timing only), compare the
+    chain tensor arguments its `stages` write (and with `stage_checks` every tensor each stage
+    writes) with `reference(target)` (every tensor a stage writes, by name; nothing when
+    timing only), and report it with each stage's roofline."""
     start = time.perf_counter()
     linked = checked(lambda: link_chain(module, reuse_intermediates=not stage_checks),
                      "link: ")
@@ -179,11 +185,16 @@ def check_chain(
     if emit_asm is not None:
         write_asm(linked.module, emit_asm)
     start = time.perf_counter()
-    run = checked(lambda: run_chain(linked, inputs, hbm_format), "simulation: ")
+    run = checked(lambda: run_chain(linked, inputs, hbm_format, simulation), "simulation: ")
     simulate_seconds = time.perf_counter() - start
-    with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
-        expected = checked(lambda: reference(linked.target), "reference: ")
-    outputs = [t for stage in stages for t in stage.writes if t in linked.tensors]
+    timing_only = simulation is not None and simulation.timing_only
+    stage_checks &= not timing_only
+    outputs = [] if timing_only else [
+        t for stage in stages for t in stage.writes if t in linked.tensors
+    ]
+    if not timing_only:
+        with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
+            expected = checked(lambda: reference(linked.target), "reference: ")
     bounds = [_stage_bound(stage, target, hbm_format) for stage in stages]
     stage_reports = tuple(
         StageReport(
@@ -217,6 +228,7 @@ def check_chain(
         stages=stage_reports,
         stage_checks=stage_checks,
         target_settings=target_settings(target),
+        timing_only=timing_only,
     )
 
 

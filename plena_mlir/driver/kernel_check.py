@@ -4,7 +4,8 @@
 output with the kernel's golden; `run_mlir_file(path)` compiles the `tile.kernel` of a file
 and compares every tensor it writes with the tile interpreter in rounded mode (a file holding
 a `tile.chain` goes to `chain_check.run_chain_file`).  Both return a `RunReport` and raise
-`BadInput` (one line) for bad input.
+`BadInput` (one line) for bad input.  A timing-only simulation (`SimOptions.timing_only`)
+computes no values, so nothing is compared.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from plena_mlir.driver.bad_input import BadInput, check_scalars, checked, first_
 from plena_mlir.driver.chain_check import run_chain_file
 from plena_mlir.driver.compare import Comparison, compare
 from plena_mlir.driver.report import RunReport
-from plena_mlir.driver.run import run_kernel
+from plena_mlir.driver.run import SimOptions, run_kernel
 from plena_mlir.driver.run_options import (
     resolve_target,
     set_target,
@@ -52,9 +53,10 @@ def run_library_kernel(
     seed: int = 0,
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
+    simulation: SimOptions | None = None,
 ) -> RunReport:
-    """Build `spec` with the default sizes and `overrides`, compile, simulate and compare
-    with its golden.  BadInput for bad input."""
+    """Build `spec` with the default sizes and `overrides`, compile, simulate (`simulation`:
+    budget, progress bar) and compare with its golden.  BadInput for bad input."""
     machine = resolve_target(target)
     sizes = checked(lambda: spec.resolve(overrides, machine), "")
     module = checked(lambda: spec.build(sizes, machine), "")
@@ -64,13 +66,15 @@ def run_library_kernel(
             known = ", ".join(k for k, v in inputs.items() if isinstance(v, float)) or "none"
             raise BadInput(f"{spec.name} has no scalar argument {name} (scalars: {known})")
         inputs[name] = value
-    simulated = _compile_and_run(module, inputs, hbm_format, emit_asm)
-    with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
-        expected = spec.golden(inputs, sizes, simulated.compiled.target, hbm_format)
-    comparisons = {
-        name: compare(simulated.outputs[name], value, hbm_format)
-        for name, value in expected.items()
-    }
+    simulated = _compile_and_run(module, inputs, hbm_format, emit_asm, simulation)
+    comparisons = {}
+    if not simulated.timing_only:
+        with np.errstate(all="ignore"):  # inf and NaN are results, as on the machine
+            expected = spec.golden(inputs, sizes, simulated.compiled.target, hbm_format)
+        comparisons = {
+            name: compare(simulated.outputs[name], value, hbm_format)
+            for name, value in expected.items()
+        }
     return _report(spec.name, "library", sizes, module, simulated, comparisons, seed, target)
 
 
@@ -83,6 +87,7 @@ def run_mlir_file(
     scalars: Mapping[str, float] | None = None,
     emit_asm: Path | None = None,
     stages: bool = False,
+    simulation: SimOptions | None = None,
 ) -> RunReport:
     """Compile and simulate the tile kernel in `path`; compare every tensor it writes with
     the tile interpreter's rounded result.  A file holding a `tile.chain` is linked and run
@@ -91,7 +96,8 @@ def run_mlir_file(
     module = parse_mlir_file(path)
     if any(isinstance(op, ChainOp) for op in module.body.block.ops):
         return run_chain_file(module, str(path), target=target, hbm_format=hbm_format,
-                              seed=seed, scalars=scalars, emit_asm=emit_asm, stages=stages)
+                              seed=seed, scalars=scalars, emit_asm=emit_asm, stages=stages,
+                              simulation=simulation)
     if stages:
         raise BadInput(f"--stages applies to chains; {path} holds no tile.chain")
     kernels = [op for op in module.walk() if isinstance(op, KernelOp)]
@@ -110,22 +116,25 @@ def run_mlir_file(
         for name, arg in arguments.items()
         if name in access.reads
     }
-    simulated = _compile_and_run(module, {**tensors, **scalars}, hbm_format, emit_asm)
-    reference = checked(
-        lambda: interpret_kernel(module, kernel.sym_name.data, tensors, mode="rounded",
-                                 hbm_format=hbm_format, **scalars),
-        "interpreter: ",
-    )
+    simulated = _compile_and_run(module, {**tensors, **scalars}, hbm_format, emit_asm,
+                                 simulation)
     shapes = {
         name: list(arg.type.get_shape())
         for name, arg in arguments.items()
         if isinstance(arg.type, TensorType)
     }
-    comparisons = {
-        name: compare(simulated.outputs[name], reference[name], hbm_format)
-        for name in arguments
-        if name in access.writes
-    }
+    comparisons = {}
+    if not simulated.timing_only:
+        reference = checked(
+            lambda: interpret_kernel(module, kernel.sym_name.data, tensors, mode="rounded",
+                                     hbm_format=hbm_format, **scalars),
+            "interpreter: ",
+        )
+        comparisons = {
+            name: compare(simulated.outputs[name], reference[name], hbm_format)
+            for name in arguments
+            if name in access.writes
+        }
     return _report(
         kernel.sym_name.data, str(path), shapes, module, simulated, comparisons, seed, target
     )
@@ -162,10 +171,15 @@ class _Simulated:
     hbm_format: HbmFormat
     compile_seconds: float
     simulate_seconds: float
+    timing_only: bool
 
 
 def _compile_and_run(
-    module: ModuleOp, inputs: Mapping, hbm_format: HbmFormat, emit_asm: Path | None
+    module: ModuleOp,
+    inputs: Mapping,
+    hbm_format: HbmFormat,
+    emit_asm: Path | None,
+    simulation: SimOptions | None,
 ) -> _Simulated:
     start = time.perf_counter()
     compiled = checked(lambda: compile_kernel(module), "compile: ")
@@ -173,9 +187,11 @@ def _compile_and_run(
     if emit_asm is not None:
         write_asm(compiled.module, emit_asm)
     start = time.perf_counter()
-    outputs, stats = checked(lambda: run_kernel(compiled, inputs, hbm_format), "simulation: ")
+    simulation = simulation or SimOptions()
+    outputs, stats = checked(lambda: run_kernel(compiled, inputs, hbm_format, simulation),
+                             "simulation: ")
     return _Simulated(compiled, outputs, stats, hbm_format, compile_seconds,
-                      time.perf_counter() - start)
+                      time.perf_counter() - start, simulation.timing_only)
 
 
 def _report(
@@ -204,4 +220,5 @@ def _report(
         build_seconds=simulated.compile_seconds,
         simulate_seconds=simulated.simulate_seconds,
         target_settings=target_settings(target),
+        timing_only=simulated.timing_only,
     )

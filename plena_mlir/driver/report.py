@@ -4,8 +4,8 @@ The report holds every output's comparison with its golden, the run's statistics
 roofline bound, the compile (kernel) or link (chain) and simulation wall time and, for a
 chain, one `StageReport` per stage.  `format_text()` is what `plena-run` prints; `to_json()`
 its `--json` object (keys: kernel or chain, source, sizes, target, target_settings,
-hbm_format, seed,
-[stage_checks,] passed, max_abs_error, mean_abs_error, outputs, cycles, dynamic_instructions,
+hbm_format, seed, [stage_checks,] timing_only, passed, max_abs_error, mean_abs_error (these
+three null when timing only), outputs, cycles, dynamic_instructions,
 static_instructions, roofline_cycles, roofline_ratio, roofline, compile_seconds or
 link_seconds, simulate_seconds[, stages]).
 """
@@ -139,6 +139,8 @@ class RunReport(CheckedRun):
     """A chain linked without intermediate reuse, every stage's outputs compared."""
     target_settings: str | None = None
     """For a target read from a settings file: which of its keys took effect."""
+    timing_only: bool = False
+    """Simulated for its statistics only: no value computed, nothing compared."""
 
     @property
     def passed(self) -> bool:
@@ -160,10 +162,12 @@ class RunReport(CheckedRun):
         }
         if self.kind == "chain":
             report["stage_checks"] = self.stage_checks
+        checked = not self.timing_only
         report |= {
-            "passed": self.passed,
-            "max_abs_error": self.max_abs_error,
-            "mean_abs_error": self.mean_abs_error,
+            "timing_only": self.timing_only,
+            "passed": self.passed if checked else None,
+            "max_abs_error": self.max_abs_error if checked else None,
+            "mean_abs_error": self.mean_abs_error if checked else None,
             "outputs": {name: comparison_json(c) for name, c in self.comparisons.items()},
             "cycles": self.stats.cycles,
             "dynamic_instructions": self.stats.instructions,
@@ -189,9 +193,12 @@ class RunReport(CheckedRun):
             for name, c in s.comparisons.items()
             if not c.passed
         ]
+        if self.timing_only:
+            lines.append("result        not checked: timing only, no value was computed")
+        else:
+            lines.append(f"result        {self._verdict()}: max error {self.max_abs_error:.3g}, "
+                         f"mean {self.mean_abs_error:.3g}")
         lines += [
-            f"result        {self._verdict()}: max error {self.max_abs_error:.3g}, "
-            f"mean {self.mean_abs_error:.3g}",
             f"cycles        {self.stats.cycles}",
             f"roofline      {self.bound.cycles} ({self.bound.limit}-bound): "
             f"{self.roofline_ratio:.2f}x the bound",

@@ -13,12 +13,18 @@ Tensors not given start as zeros; f32 scalar arguments are given as floats in `i
   outputs are decoded from that layout (`read_hbm_tensor`).
 
 Returns every tensor argument after the run, and the simulator's statistics.
+`loaded_simulator(compiled, inputs, hbm_format)` is the simulator before the run (what the
+throughput benchmark times `Simulator.run` on).
 
 A linked chain (`link_chain`) runs with `run_kernel` as one program, or with `run_chain`
 stage by stage on the same machine, which also gives each stage's statistics:
 
     run = run_chain(link_chain(module), {"x": x}, hbm_format="mxfp8")
     run.outputs["out"], run.stats.cycles, run.stage_stats["linear_q"].cycles
+
+Both take `SimOptions`: the run's `budget` (`plena_mlir.sim.budget.Budget`; a chain's stages
+share it) and a `progress` bar.  A stopped run raises `BudgetExceeded` or
+`SimulationInterrupted` with the statistics so far (a chain's: its stages' so far, summed).
 """
 
 from __future__ import annotations
@@ -31,10 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from plena_mlir.numerics.hbm_format import HbmFormat, image_footprint
-from plena_mlir.pipeline import CompiledKernel
+from plena_mlir.pipeline import CompiledKernel, Stage
 from plena_mlir.sim.api import Simulator
-from plena_mlir.sim.errors import SimulationError
+from plena_mlir.sim.budget import Budget
+from plena_mlir.sim.errors import BudgetExceeded, SimulationError, SimulationInterrupted
 from plena_mlir.sim.image import build_hbm_image, read_hbm_tensor
+from plena_mlir.sim.progress import ProgressBar
 from plena_mlir.sim.stats import Stats, sequential
 from plena_mlir.target import Target
 
@@ -43,13 +51,29 @@ class KernelInputError(ValueError):
     """Inputs that do not match the compiled kernel's arguments."""
 
 
+@dataclass(frozen=True)
+class SimOptions:
+    """How a kernel or chain is simulated: within `budget` (None: the default budget), with
+    a `progress` bar (None: none), and with `timing_only` the statistics without any value
+    (then no tensor is read back: the outputs are empty)."""
+
+    budget: Budget | None = None
+    progress: ProgressBar | None = None
+    timing_only: bool = False
+
+
 def run_kernel(
     compiled: CompiledKernel,
     inputs: Mapping[str, np.ndarray | float],
     hbm_format: HbmFormat = "fp32",
+    options: SimOptions | None = None,
 ) -> tuple[dict[str, np.ndarray], Stats]:
-    sim = _loaded_simulator(compiled, inputs, hbm_format)
-    stats = sim.run(compiled.program)
+    """Run `compiled` on `inputs`: every tensor argument after the run, and the statistics."""
+    options = options or SimOptions()
+    sim = loaded_simulator(compiled, inputs, hbm_format, options.timing_only)
+    stats = sim.run(compiled.program, options.budget, options.progress, options.timing_only)
+    if options.timing_only:
+        return {}, stats
     read = _reader(sim, compiled.target)
     return {
         name: read(compiled.hbm_addresses[name], shape) for name, shape in compiled.tensors.items()
@@ -72,22 +96,25 @@ def run_chain(
     linked: CompiledKernel,
     inputs: Mapping[str, np.ndarray | float],
     hbm_format: HbmFormat = "fp32",
+    options: SimOptions | None = None,
 ) -> ChainRun:
     """Run a `link_chain` program stage by stage on one machine (its state carries over from
     stage to stage, as in one run of the whole program); inputs as `run_kernel`.  A
     SimulationError names the stage and the pc in the whole program."""
-    sim = _loaded_simulator(linked, inputs, hbm_format)
-    stage_stats = {}
+    options = options or SimOptions()
+    sim = loaded_simulator(linked, inputs, hbm_format, options.timing_only)
+    budget = options.budget or Budget()
+    stage_stats: dict[str, Stats] = {}
     for stage in linked.stages:
         try:
-            stage_stats[stage.name] = sim.run(linked.program[stage.first : stage.end])
-        except SimulationError as e:
-            raise SimulationError(
-                e.pc + stage.first,
-                e.instruction,
-                f'stage "{stage.name}" (@{stage.kernel}): {e.reason}',
-                e.line,
-            ) from None
+            stats = sim.run(linked.program[stage.first : stage.end], budget, options.progress,
+                            options.timing_only)
+        except (SimulationError, SimulationInterrupted) as e:
+            raise _in_stage(e, stage, list(stage_stats.values())) from None
+        stage_stats[stage.name] = stats
+        budget = budget.spent(stats.instructions, stats.cycles)
+    if options.timing_only:
+        return ChainRun({}, sequential(list(stage_stats.values())), stage_stats)
     read = _reader(sim, linked.target)
     tensors = {name: (linked.hbm_addresses[name], shape) for name, shape in linked.tensors.items()}
     if _have_own_bytes(linked):
@@ -96,10 +123,30 @@ def run_chain(
     return ChainRun(outputs, sequential(list(stage_stats.values())), stage_stats)
 
 
-def _loaded_simulator(
-    compiled: CompiledKernel, inputs: Mapping[str, np.ndarray | float], hbm_format: HbmFormat
+def _in_stage(
+    e: SimulationError | SimulationInterrupted, stage: Stage, before: list[Stats]
+) -> SimulationError | SimulationInterrupted:
+    """`e` of a stage's run as an error of the whole chain: pc in the whole program, the stage
+    named, the statistics of the stages before added."""
+    pc = e.pc + stage.first
+    if isinstance(e, SimulationInterrupted):
+        return SimulationInterrupted(pc, e.instruction, sequential([*before, e.stats]))
+    reason = f'stage "{stage.name}" (@{stage.kernel}): {e.reason}'
+    if not isinstance(e, BudgetExceeded):
+        return SimulationError(pc, e.instruction, reason, e.line)
+    stopped = BudgetExceeded(pc, e.instruction, reason, e.line)
+    stopped.stats = sequential([*before, e.stats])
+    return stopped
+
+
+def loaded_simulator(
+    compiled: CompiledKernel,
+    inputs: Mapping[str, np.ndarray | float],
+    hbm_format: HbmFormat,
+    values_unused: bool = False,
 ) -> Simulator:
-    """A simulator holding the inputs in HBM and the constant pool and scalars in FPRAM."""
+    """A simulator holding the inputs in HBM and the constant pool and scalars in FPRAM (the
+    inputs only checked when `values_unused`: a timing-only run reads no value)."""
     known = set(compiled.tensors) | set(compiled.fpram_arguments)
     if unknown := sorted(set(inputs) - known):
         raise KernelInputError(
@@ -118,6 +165,8 @@ def _loaded_simulator(
         tensors[name] = value
     target = compiled.target
     sim = Simulator(target, hbm_format)
+    if values_unused:
+        return sim
     if hbm_format == "mxfp8":
         image, addresses = build_hbm_image(list(tensors.values()), target)
         assert addresses == [compiled.hbm_addresses[name] for name in tensors]

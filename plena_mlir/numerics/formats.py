@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from typing import Literal
 
 import ml_dtypes
@@ -57,23 +58,32 @@ def _to_f32(value: float) -> float:
         return math.copysign(math.inf, value)
 
 
-def _round_bf16_scalar(value: float) -> np.float32:
-    f = _to_f32(value)
+def _bf16_of_f32(f: float) -> float:
+    """An f32 value (as a Python float) rounded to bf16 (RNE), as a Python float."""
     if f != f:
-        return F32(f)
+        return f
     (bits,) = _U32_STRUCT.unpack(_F32_STRUCT.pack(f))
     # RNE on the upper 16 bits; a carry out of the exponent field correctly makes +-inf.
     bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
-    return F32(_F32_STRUCT.unpack(_U32_STRUCT.pack(bits))[0])
+    return _F32_STRUCT.unpack(_U32_STRUCT.pack(bits))[0]
+
+
+def _fp16_of_f32(f: float) -> float:
+    """An f32 value (as a Python float) rounded to fp16 (RNE, |f| >= 65520 -> +-inf), as a
+    Python float."""
+    if -_FP16_OVERFLOW < f < _FP16_OVERFLOW:
+        return _F16_STRUCT.unpack(_F16_STRUCT.pack(f))[0]
+    if f != f:
+        return f
+    return math.inf if f > 0 else -math.inf
+
+
+def _round_bf16_scalar(value: float) -> np.float32:
+    return F32(_bf16_of_f32(_to_f32(value)))
 
 
 def _round_fp16_scalar(value: float) -> np.float32:
-    f = _to_f32(value)
-    if -_FP16_OVERFLOW < f < _FP16_OVERFLOW:
-        return F32(_F16_STRUCT.unpack(_F16_STRUCT.pack(f))[0])
-    if f != f:
-        return F32(f)
-    return _POS_INF if f > 0 else _NEG_INF
+    return F32(_fp16_of_f32(_to_f32(value)))
 
 
 def round_bf16(x: np.ndarray | float) -> np.ndarray | np.float32:
@@ -96,6 +106,7 @@ def round_fp16(x: np.ndarray | float) -> np.ndarray | np.float32:
 
 
 _FP_ROUNDERS = {"bf16": round_bf16, "fp16": round_fp16}
+_F32_ROUNDERS = {"bf16": _bf16_of_f32, "fp16": _fp16_of_f32}
 
 
 def round_fp(x: np.ndarray | float, fmt: str) -> np.ndarray | np.float32:
@@ -105,6 +116,16 @@ def round_fp(x: np.ndarray | float, fmt: str) -> np.ndarray | np.float32:
     except KeyError:
         raise ValueError(f"unknown FP format '{fmt}' (expected 'fp16' or 'bf16')") from None
     return rounder(x)
+
+
+def f32_rounder(fmt: str) -> Callable[[float], float]:
+    """`round_fp(value, fmt)` for one value that is already an f32 (a Python float holding an
+    f32 value, or an np.float32 passed through float()), as a Python float: the simulator's
+    hot path for FP register results (it skips the f32 rounding and the NumPy scalar)."""
+    try:
+        return _F32_ROUNDERS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown FP format '{fmt}' (expected 'fp16' or 'bf16')") from None
 
 
 # --------------------------------------------------------------------------------------------

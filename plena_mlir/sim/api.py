@@ -11,6 +11,18 @@ A fresh simulator is in the reset state.  `run` resets only the pc, the loop sta
 statistics, so memories and registers can be preloaded and carry over from run to run.
 Programs execute as the emulator decodes their 32-bit words; an `Instruction` list is packed
 into words first (operand i into its field), so it behaves exactly like its machine code.
+
+A run has a budget (`budget.py`): by default an instruction budget from the program's loop
+tree; `sim.run(program, budget=Budget(max_instructions=N, max_cycles=C))` sets one (0: no
+limit).  A run that reaches it raises `BudgetExceeded`, Ctrl-C raises
+`SimulationInterrupted`; both carry the statistics so far (`e.stats`, also `sim.stats`).
+`progress=ProgressBar.on_stderr()` shows a progress bar during long runs.
+
+`sim.run(program, timing_only=True)` gives the statistics a full run gives -- cycles,
+instructions, per-opcode counts, per-class cycles, HBM bytes -- without computing any value:
+it keeps only the integer registers, address registers, SCALE, STRIDE and INTRAM up to date
+and charges the iterations of the loops it can summarise at once (`timing.py`,
+`loop_summary.py`).  Everything else in `sim.state` and HBM is left as it was.
 """
 
 from __future__ import annotations
@@ -24,10 +36,12 @@ from plena_mlir.isa.encoding import pack
 from plena_mlir.isa.instruction import Instruction, IsaError
 from plena_mlir.numerics.formats import round_bf16, round_fp
 from plena_mlir.numerics.hbm_format import HbmFormat
+from plena_mlir.sim.budget import Budget
 from plena_mlir.sim.errors import SimulationError
 from plena_mlir.sim.hbm import Hbm
 from plena_mlir.sim.image import check_preload
 from plena_mlir.sim.machine import Executor, MachineState
+from plena_mlir.sim.progress import ProgressBar
 from plena_mlir.sim.stats import Stats, collect
 from plena_mlir.target import DEFAULT_TARGET, Target, TargetError
 
@@ -86,20 +100,34 @@ class Simulator:
         return self.state.vram[addr // vlen : addr // vlen + rows].copy()
 
     # ---------------------------------------------------------------------------------- run
-    def run(self, program: Program) -> Stats:
-        """Run `program` from pc 0 to its end; SimulationError if the machine aborts."""
-        words, lines = self._machine_code(program)
+    def run(
+        self,
+        program: Program,
+        budget: Budget | None = None,
+        progress: ProgressBar | None = None,
+        timing_only: bool = False,
+    ) -> Stats:
+        """Run `program` from pc 0 to its end within `budget` (default `Budget()`), drawing
+        `progress`; SimulationError if the machine aborts, BudgetExceeded or
+        SimulationInterrupted (with the statistics so far) if the run is stopped.
+        `timing_only`: the same statistics without computing values (see the module doc)."""
+        words, lines = self.machine_code(program)
         read0, written0 = self.hbm.bytes_read, self.hbm.bytes_written
-        record = Executor(self.state, self.hbm).run(words, lines)
+        executor = Executor(self.state, self.hbm, timing_only=timing_only)
+        record = executor.run(words, lines, budget, progress)
         self.stats = collect(
             record,
             self.target,
             self.hbm.bytes_read - read0,
             self.hbm.bytes_written - written0,
         )
+        if record.stop is not None:
+            record.stop.stats = self.stats
+            raise record.stop
         return self.stats
 
-    def _machine_code(self, program: Program) -> tuple[list[int], list[int | None]]:
+    def machine_code(self, program: Program) -> tuple[list[int], list[int | None]]:
+        """The words of `program` and the source line of each (None where unknown)."""
         if isinstance(program, str):
             program = parse_asm(program, self.target)
         words: list[int] = []

@@ -27,8 +27,14 @@ unit (M_BTMM does M^3 MACs in M cycles); MAC utilisation = MACs / (cycles * M*M)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from plena_mlir.sim.ops_common import Fields
+from plena_mlir.sim.ops_dma import transfer_shape
 from plena_mlir.target import Target
+
+if TYPE_CHECKING:
+    from plena_mlir.sim.hbm import Hbm
 
 _LATENCY_KEY = {
     "V_ADD_VV": "VECTOR_ADD_CYCLES",
@@ -84,6 +90,14 @@ def fixed_cycles(mnemonic: str, f: Fields, target: Target) -> int:
     if mnemonic.startswith("S_") and mnemonic.endswith("_INT"):
         return lat["SCALAR_INT_BASIC_CYCLES"]
     return 1  # write-outs, S_LD_FP, S_ST_FP, C_*
+
+
+def dma_cycles_bound(mnemonic: str, f: Fields, hbm: Hbm) -> int:
+    """The most DMA cycles one execution of `mnemonic` can take (0 for all but H_*)."""
+    if mnemonic not in _DMA:
+        return 0
+    store, rows, row_len, _ = transfer_shape(mnemonic, f, hbm.target)
+    return hbm.transfer_cycles_bound(rows, row_len, store)
 
 
 def macs(mnemonic: str, target: Target) -> int:

@@ -45,6 +45,7 @@ class Hbm:
         self.bytes_read = 0
         self.bytes_written = 0
         self._extent = 0  # end of the highest address loaded or written (for `dump`)
+        self._lines_cache: dict[tuple[int, int, int, int], int] = {}  # `transfer_cost`
 
     @property
     def is_mxfp8(self) -> bool:
@@ -154,18 +155,16 @@ class Hbm:
         fp32 mode: same element addresses and checks, values read as stored, 4 bytes per element.
         """
         elem_addr, scale_addr = self._locate(base, offset, stride, scale_reg, rows, row_len, fmt)
-        target = self.target
+        scale_lines = 0
         if self.is_mxfp8:
             codes = self.mem[elem_addr[:, None] + np.arange(row_len)]
             scales = self.mem[scale_addr[:, None] + np.arange(row_len // MX_BLOCK)]
             values = mx_decode(codes, scales)
             scale_lines = int(self._scale_lines(scale_addr, row_len).sum())
-            traffic = (rows * (row_len // LINE_BYTES) + scale_lines) * LINE_BYTES
         else:
             values = self.mem[elem_addr[:, None] + np.arange(row_len)]
-            traffic = rows * row_len * 4
-        self.bytes_read += traffic
-        cycles = target.dma_startup_cycles + -(-traffic // target.dma_bytes_per_cycle)
+        cycles, read, _ = self._read_cost(rows, row_len, scale_lines)
+        self.bytes_read += read
         return values, cycles
 
     def write_rows(
@@ -190,22 +189,93 @@ class Hbm:
         values = np.asarray(values, dtype=np.float32)
         rows, row_len = values.shape
         elem_addr, scale_addr = self._locate(base, offset, stride, scale_reg, rows, row_len, fmt)
-        target = self.target
-        if not self.is_mxfp8:
+        end = int(elem_addr.max()) + row_len
+        scale_lines = 0
+        if self.is_mxfp8:
+            codes, scales = mx_encode(values, "tvm")
+            self._store_rows(elem_addr, codes, scale_addr, scales)
+            scale_lines = int(self._scale_lines(scale_addr, row_len).sum())
+            end = max(end, int(scale_addr.max()) + scales.shape[1])
+        else:
             self._store_rows(elem_addr, values, None, None)
-            elem_lines = rows * row_len * 4 // LINE_BYTES
-            self.bytes_written += rows * row_len * 4
-            self._extent = max(self._extent, int(elem_addr.max()) + row_len)
-            return elem_lines * target.dma_write_cycles_per_line
-        codes, scales = mx_encode(values, "tvm")
-        self._store_rows(elem_addr, codes, scale_addr, scales)
-        elem_lines = rows * (row_len // LINE_BYTES)
-        scale_lines = int(self._scale_lines(scale_addr, row_len).sum())
-        self.bytes_read += scale_lines * LINE_BYTES
-        self.bytes_written += (elem_lines + scale_lines) * LINE_BYTES
-        end = max(int(elem_addr.max()) + row_len, int(scale_addr.max()) + scales.shape[1])
+        cycles, read, written = self._write_cost(rows, row_len, scale_lines)
+        self.bytes_read += read
+        self.bytes_written += written
         self._extent = max(self._extent, end)
-        return scale_lines * target.dma_read_latency + elem_lines * target.dma_write_cycles_per_line
+        return cycles
+
+    def transfer_cost(
+        self,
+        store: bool,
+        base: int,
+        offset: int,
+        stride: int,
+        scale_reg: int,
+        rows: int,
+        row_len: int,
+        fmt: MxFormat,
+    ) -> tuple[int, int, int]:
+        """(cycles, bytes read, bytes written) of the `read_rows` (or, with `store`, the
+        `write_rows`) of `rows` rows of `row_len` elements, with the same checks and faults,
+        without moving data or counting the bytes (timing-only runs).
+
+        The cost depends on the addresses only through the scale lines each row touches, so
+        in the common case (no address wraps, the f32 scale step exact) it is computed
+        without NumPy: scale(r) = scale(0) + r * stride/8, and the lines of the rows depend
+        only on scale(0) mod 64 and the step mod 64 (cached)."""
+        elem0 = base + offset
+        last = (rows - 1) * stride
+        simple = (
+            rows >= 1
+            and row_len % LINE_BYTES == 0
+            and last < 1 << 32
+            and elem0 % LINE_BYTES == 0
+            and (rows == 1 or stride % LINE_BYTES == 0)
+            and elem0 + last <= self.size - row_len
+            and (not self.is_mxfp8 or fmt.is_mxfp8)
+        )
+        scale_lines = 0
+        if simple and self.is_mxfp8:
+            scale0, step = base + scale_reg + offset // MX_BLOCK, stride // MX_BLOCK
+            simple = (
+                stride % MX_BLOCK == 0
+                and last < 1 << 24  # f32(r) * f32(stride / 8) is exact
+                and scale0 + rows * step <= self.size - row_len // MX_BLOCK + step
+            )
+            if simple:
+                key = (scale0 % LINE_BYTES, step % LINE_BYTES, rows, row_len)
+                scale_lines = self._lines_cache.get(key)
+                if scale_lines is None:
+                    scale_lines = self._lines_cache[key] = int(
+                        self._scale_lines(key[0] + np.arange(rows) * key[1], row_len).sum()
+                    )
+        if not simple:
+            _, scale_addr = self._locate(base, offset, stride, scale_reg, rows, row_len, fmt)
+            if scale_addr is not None:
+                scale_lines = int(self._scale_lines(scale_addr, row_len).sum())
+        if store:
+            return self._write_cost(rows, row_len, scale_lines)
+        return self._read_cost(rows, row_len, scale_lines)
+
+    def _read_cost(self, rows: int, row_len: int, scale_lines: int) -> tuple[int, int, int]:
+        """(cycles, bytes read, 0) of a prefetch touching `scale_lines` scale lines."""
+        t = self.target
+        if self.is_mxfp8:
+            traffic = (rows * (row_len // LINE_BYTES) + scale_lines) * LINE_BYTES
+        else:
+            traffic = rows * row_len * 4
+        return t.dma_startup_cycles + -(-traffic // t.dma_bytes_per_cycle), traffic, 0
+
+    def _write_cost(self, rows: int, row_len: int, scale_lines: int) -> tuple[int, int, int]:
+        """(cycles, bytes read, bytes written) of a store touching `scale_lines` scale lines
+        (each a read-modify-write)."""
+        t = self.target
+        if not self.is_mxfp8:
+            elem_lines = rows * row_len * 4 // LINE_BYTES
+            return elem_lines * t.dma_write_cycles_per_line, 0, rows * row_len * 4
+        elem_lines = rows * (row_len // LINE_BYTES)
+        cycles = scale_lines * t.dma_read_latency + elem_lines * t.dma_write_cycles_per_line
+        return cycles, scale_lines * LINE_BYTES, (elem_lines + scale_lines) * LINE_BYTES
 
     def _store_rows(
         self,
@@ -227,6 +297,23 @@ class Hbm:
         for r in range(len(elem_addr)):
             for addr, block in spans:
                 self.mem[addr[r] : addr[r] + block.shape[1]] = block[r]
+
+    def transfer_cycles_bound(self, rows: int, row_len: int, store: bool) -> int:
+        """The most cycles one `read_rows` (or, with `store`, `write_rows`) of `rows` rows of
+        `row_len` elements can return: every row's scale bytes touching the most lines."""
+        t = self.target
+        if not self.is_mxfp8:
+            traffic = rows * row_len * 4
+            if store:
+                return traffic // LINE_BYTES * t.dma_write_cycles_per_line
+            return t.dma_startup_cycles + -(-traffic // t.dma_bytes_per_cycle)
+        elem_lines = row_len // LINE_BYTES
+        scale_lines = (row_len // MX_BLOCK - 1) // LINE_BYTES + 2
+        if store:
+            per_row = scale_lines * t.dma_read_latency + elem_lines * t.dma_write_cycles_per_line
+            return rows * per_row
+        traffic = rows * (elem_lines + scale_lines) * LINE_BYTES
+        return t.dma_startup_cycles + -(-traffic // t.dma_bytes_per_cycle)
 
     # ----------------------------------------------------------------------------------------
     # address rules

@@ -5,16 +5,14 @@ registers, the special registers, the on-chip memories and the four accumulators
 emulator's numeric formats (VRAM bf16 values, MRAM and accumulators f32, FP registers and
 FPRAM in the target's `fp_format`, INTRAM u32).
 
-`Executor.run(words)` decodes every word once into a handler closure (`ops_common`), then
-runs the dispatch loop
-
-    tick = 0
-    while pc < len(program):
-        tick += 1                      # the emulator's per-dispatch loop-guard step
-        counts[pc] += 1
-        pc = handlers[pc](pc, tick)
+`Executor.run(words)` decodes every word once into a handler closure (`ops_common`), groups
+them into straight-line units and runs the dispatch loop (`dispatch.py`), which now and then
+lets `watch.py` check the loop guard, the budgets and the progress bar.
 
 A condition the emulator aborts on raises `SimulationError(pc, instruction, reason, line)`.
+A run stopped early -- by its budget (`BudgetExceeded`) or by Ctrl-C
+(`SimulationInterrupted`) -- returns its record with the exception in `RunRecord.stop`, so
+the caller can attach the statistics so far before raising it.
 """
 
 from __future__ import annotations
@@ -27,9 +25,28 @@ from plena_mlir.isa.encoding import decode
 from plena_mlir.isa.instruction import IsaError, format_instruction
 from plena_mlir.isa.opcodes import TVM_BY_OPCODE
 from plena_mlir.sim import ops_control, ops_dma, ops_matrix, ops_scalar, ops_vector
-from plena_mlir.sim.errors import MachineFault, SimulationError
+from plena_mlir.sim.budget import Budget, static_excess
+from plena_mlir.sim.dispatch import Halted, Units
+from plena_mlir.sim.errors import (
+    BudgetExceeded,
+    MachineFault,
+    SimulationError,
+    SimulationInterrupted,
+)
 from plena_mlir.sim.hbm import Hbm
-from plena_mlir.sim.ops_common import Fields, Handler, aborting, vram_rows_checker
+from plena_mlir.sim.loop_summary import LoopSummaries
+from plena_mlir.sim.loop_tree import LoopTree, loop_tree
+from plena_mlir.sim.ops_common import (
+    Fields,
+    Handler,
+    RowViews,
+    aborting,
+    always_aborts,
+    vram_rows_checker,
+)
+from plena_mlir.sim.progress import ProgressBar
+from plena_mlir.sim.timing import timing_handler
+from plena_mlir.sim.watch import StopRun, Watch
 from plena_mlir.target import Target
 
 _FACTORIES = {
@@ -86,12 +103,16 @@ class MachineState:
 
 @dataclass(eq=False)
 class RunRecord:
-    """What one run leaves for the statistics: per-pc dispatch counts and DMA cycles."""
+    """What one run leaves for the statistics: per-pc dispatch counts and DMA cycles, and how
+    it ended early if it did."""
 
     words: list[int]
     counts: list[int]
     dma_cycles: list[int]
     instructions: int = 0
+    summarised: int = 0
+    """Of the instructions, those a timing-only run charged without dispatching them."""
+    stop: BudgetExceeded | SimulationInterrupted | None = None
 
 
 @dataclass(eq=False)
@@ -99,8 +120,12 @@ class Executor:
     """Runs programs on one `MachineState` and one `Hbm`.
 
     Handler factories (the `ops_*` modules) read from it: `state`, `hbm`, `target`, the
-    `first_row` VRAM check, the per-pc `dma_cycles` of the current run, and the loop
+    `first_row` VRAM check, the checked single-row VRAM views `rows` (`RowViews`), the FP
+    registers and FPRAM as u32 `memoryview`s (`fp_bits`, `fpram_bits`: a value copied as
+    its bits, without making NumPy scalars), the per-pc `dma_cycles` of the current run, and
+    the loop
     `frames` (each `[counter register, pc of C_LOOP_START, tick of the last reset]`).
+    With `timing_only` it computes the statistics and the timing state only (`timing.py`).
     """
 
     state: MachineState
@@ -108,10 +133,16 @@ class Executor:
     target: Target = field(init=False)
     dma_cycles: list[int] = field(init=False, default_factory=list)
     frames: list[list[int]] = field(init=False, default_factory=list)
+    timing_only: bool = False
+    _words: list[int] = field(init=False, default_factory=list)
+    _lines: list[int | None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.target = self.state.target
         self.first_row = vram_rows_checker(self.target.vlen, self.target.vram_rows)
+        self.rows = RowViews(self.state.vram, self.first_row)
+        self.fp_bits = memoryview(self.state.fp.view(np.uint32))
+        self.fpram_bits = memoryview(self.state.fpram.view(np.uint32))
 
     def handler_for(self, f: Fields) -> Handler:
         """The handler of one decoded word (an aborting one if it is not an instruction)."""
@@ -123,50 +154,85 @@ class Executor:
             )
         return _FACTORIES[info.mnemonic](self, f)
 
-    def run(self, words: list[int], lines: list[int | None] | None = None) -> RunRecord:
-        """Execute `words` from pc 0 until pc passes the end; SimulationError on an abort."""
+    def run(
+        self,
+        words: list[int],
+        lines: list[int | None] | None = None,
+        budget: Budget | None = None,
+        progress: ProgressBar | None = None,
+    ) -> RunRecord:
+        """Execute `words` from pc 0 until pc passes the end, within `budget` (default:
+        `Budget()`), updating `progress`; SimulationError on an abort."""
         n = len(words)
         record = RunRecord(words, [0] * n, [0] * n)
         self.dma_cycles = record.dma_cycles
         self.frames = []
+        budget = budget or Budget()
+        tree = loop_tree(words)
+        self._words, self._lines = words, lines
+        if reason := static_excess(budget, tree):
+            pc, text, line = self._where(tree.largest_loop().start)
+            record.stop = BudgetExceeded(pc, text, reason, line)
+            return record
+        watch = Watch(self, record, budget, tree, progress)
         handlers = [self.handler_for(Fields.of(w)) for w in words]
-        counts = record.counts
-        limit = self.target.max_loop_instructions
-        deadline = limit
-        pc = tick = 0
+        flushes = []
+        skipped = [0]
+        if self.timing_only:
+            summaries = self._timing(handlers, record, tree, watch)
+            skipped = summaries.skipped
+            flushes.append(summaries.flush)
+        units = Units.of(words, handlers)
+        flushes.append(lambda: units.expand(record.counts))
+        watch.flush = lambda: [flush() for flush in flushes]
+        if progress is not None:
+            progress.begin(tree.instructions)
+        tick = 0
         try:
             with np.errstate(all="ignore"):
-                while pc < n:
-                    tick += 1
-                    if tick > deadline:
-                        deadline = self._loop_deadline(tick, limit)
-                    counts[pc] += 1
-                    pc = handlers[pc](pc, tick)
-        except MachineFault as fault:
-            line = lines[pc] if lines is not None else None
-            text = disassemble(words[pc], self.target)
-            raise SimulationError(pc, text, str(fault), line) from None
+                tick = units.run(record.counts, watch.check, skipped)
+        except Halted as halt:
+            pc, text, line = self._where(halt.pc)
+            if isinstance(halt.cause, MachineFault):
+                raise SimulationError(pc, text, str(halt.cause), line) from None
+            if isinstance(halt.cause, StopRun):
+                tick = halt.tick - 1
+                record.stop = BudgetExceeded(pc, text, str(halt.cause), line)
+            else:
+                watch.flush()
+                for at in halt.uncounted:
+                    record.counts[at] -= 1
+                tick = sum(record.counts)
+                record.stop = SimulationInterrupted(pc, text)
+        finally:
+            watch.flush()
+            if progress is not None:
+                progress.update(tick)
+                progress.end()
         record.instructions = tick
+        if self.timing_only:
+            record.summarised = summaries.charged
         return record
 
-    def _loop_deadline(self, tick: int, limit: int) -> int:
-        """The next tick at which a loop frame could exceed MAX_LOOP_INSTRUCTIONS.
+    def _timing(
+        self, handlers: list[Handler], record: RunRecord, tree: LoopTree, watch: Watch
+    ) -> LoopSummaries:
+        """Turn `handlers` into their timing-only forms (`timing.py`); the loop summaries."""
+        aborting = {pc for pc, handler in enumerate(handlers) if always_aborts(handler)}
+        summaries = LoopSummaries(self, record, tree, watch, aborting)
+        watch.flush = summaries.flush
+        for pc, word in enumerate(record.words):
+            f = Fields.of(word)
+            info = TVM_BY_OPCODE.get(f.opcode)
+            if info is not None:
+                handlers[pc] = timing_handler(self, f, info, handlers[pc], summaries)
+        return summaries
 
-        The emulator counts every dispatch in every open frame and aborts when one frame's
-        count passes the limit (`main.rs` dispatch loop).  A frame reset at tick r reaches
-        count k at tick r + k, so it aborts at the first tick > r + limit.  The minimum over
-        open frames never decreases (pushes and resets happen later than existing resets),
-        so the executor only recomputes it when the cached value is passed.
-        """
-        if not self.frames:
-            return tick + limit
-        oldest = min(self.frames, key=lambda frame: frame[2])
-        if tick > oldest[2] + limit:
-            raise MachineFault(
-                f"the loop started at pc {oldest[1]} (counter gp{oldest[0]}) executed more than "
-                f"MAX_LOOP_INSTRUCTIONS = {limit} instructions in one iteration"
-            )
-        return oldest[2] + limit
+    def _where(self, pc: int) -> tuple[int, str, int | None]:
+        """pc, its instruction's text and its source line (the last word's past the end)."""
+        pc = min(pc, len(self._words) - 1)
+        line = self._lines[pc] if self._lines is not None else None
+        return pc, disassemble(self._words[pc], self.target), line
 
 
 def disassemble(word: int, target: Target) -> str:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+import numpy as np
+
 from plena_mlir.sim.errors import MachineFault
 
 Handler = Callable[[int, int], int]
@@ -52,13 +54,25 @@ class Fields(NamedTuple):
         )
 
 
+def skip(pc: int, tick: int) -> int:
+    """The handler of an instruction that does nothing (the dispatch loop leaves it out of
+    straight-line blocks)."""
+    return pc + 1
+
+
 def aborting(reason: str) -> Handler:
     """A handler for an instruction the emulator aborts on whenever it is executed."""
 
     def handler(pc: int, tick: int) -> int:
         raise MachineFault(reason)
 
+    handler.always_aborts = True
     return handler
+
+
+def always_aborts(handler: Handler) -> bool:
+    """Whether `handler` is an `aborting` one."""
+    return getattr(handler, "always_aborts", False)
 
 
 def register_error(kind: str, index: int, count: int) -> str | None:
@@ -92,3 +106,24 @@ def vram_rows_checker(vlen: int, vram_rows: int) -> Callable[[int, int], int]:
         return row
 
     return first_row
+
+
+def fmax(a: np.float32, b: np.float32) -> np.float32:
+    """np.fmax(a, b) of two np.float32 scalars, bit for bit (NaN payloads and signed zeros
+    included: b unless a > b or b is NaN), without the cost of a ufunc call."""
+    return a if a > b or b != b else b
+
+
+class RowViews(dict):
+    """views[addr]: the VRAM row at element address `addr`, a view made (and its address
+    checked by `first_row`) on first use and kept: a single-row operand costs one dict
+    lookup.  One per executor, so views never outlive the arrays they look into."""
+
+    def __init__(self, vram: np.ndarray, first_row: Callable[[int, int], int]):
+        super().__init__()
+        self.vram = vram
+        self.first_row = first_row
+
+    def __missing__(self, addr: int) -> np.ndarray:
+        view = self[addr] = self.vram[self.first_row(addr)]
+        return view

@@ -10,14 +10,35 @@ it returns to this pc's DMA total.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from plena_mlir.numerics.formats import round_bf16
 from plena_mlir.sim.errors import MachineFault
 from plena_mlir.sim.ops_common import Fields, Handler, aborting, register_error
+from plena_mlir.target import MxFormat, Target
 
 if TYPE_CHECKING:
     from plena_mlir.sim.machine import Executor
+
+
+class TransferShape(NamedTuple):
+    """What an H_* instruction moves: `rows` rows of `row_len` elements in `fmt`."""
+
+    store: bool
+    rows: int
+    row_len: int
+    fmt: MxFormat
+
+
+def transfer_shape(mnemonic: str, f: Fields, t: Target) -> TransferShape:
+    """The rows, row length and HBM format of one H_* instruction (funct1 = precision)."""
+    if mnemonic == "H_PREFETCH_M":
+        fmt = t.hbm_m_weight_format if f.funct1 == 0 else t.hbm_m_kv_format
+        return TransferShape(False, t.hbm_m_prefetch_rows, t.mlen, fmt)
+    fmt = t.hbm_v_act_format if f.funct1 == 0 else t.hbm_v_kv_format
+    if mnemonic == "H_PREFETCH_V":
+        return TransferShape(False, t.hbm_v_prefetch_rows, t.vlen, fmt)
+    return TransferShape(True, t.hbm_v_writeback_rows, t.vlen, fmt)
 
 
 def _checked(ex: Executor, f: Fields) -> str | None:
@@ -34,8 +55,8 @@ def h_prefetch_m(ex: Executor, f: Fields) -> Handler:
     st, t, hbm, dma = ex.state, ex.target, ex.hbm, ex.dma_cycles
     gp, areg, mram = st.gp, st.areg, st.mram
     rd, rs1, rs2, use_stride = f.rd, f.rs1, f.rs2, f.rs3 == 1
-    fmt = t.hbm_m_weight_format if f.funct1 == 0 else t.hbm_m_kv_format
-    M, T, R, tiles = t.mlen, t.tile_elements, t.hbm_m_prefetch_rows, t.mram_tiles
+    _, R, M, fmt = transfer_shape("H_PREFETCH_M", f, t)
+    T, tiles = t.tile_elements, t.mram_tiles
     count = R // M
 
     def handler(pc: int, tick: int) -> int:
@@ -69,8 +90,8 @@ def h_prefetch_v(ex: Executor, f: Fields) -> Handler:
     st, t, hbm, dma = ex.state, ex.target, ex.hbm, ex.dma_cycles
     gp, areg, vram = st.gp, st.areg, st.vram
     rd, rs1, rs2, use_stride = f.rd, f.rs1, f.rs2, f.rs3 == 1
-    fmt = t.hbm_v_act_format if f.funct1 == 0 else t.hbm_v_kv_format
-    V, R, rows = t.vlen, t.hbm_v_prefetch_rows, t.vram_rows
+    _, R, V, fmt = transfer_shape("H_PREFETCH_V", f, t)
+    rows = t.vram_rows
 
     def handler(pc: int, tick: int) -> int:
         dst = gp[rd]
@@ -97,8 +118,7 @@ def h_store_v(ex: Executor, f: Fields) -> Handler:
     st, t, hbm, dma = ex.state, ex.target, ex.hbm, ex.dma_cycles
     gp, areg, vram, first_row = st.gp, st.areg, st.vram, ex.first_row
     rd, rs1, rs2, use_stride = f.rd, f.rs1, f.rs2, f.rs3 == 1
-    fmt = t.hbm_v_act_format if f.funct1 == 0 else t.hbm_v_kv_format
-    V, R = t.vlen, t.hbm_v_writeback_rows
+    _, R, V, fmt = transfer_shape("H_STORE_V", f, t)
 
     def handler(pc: int, tick: int) -> int:
         row = first_row(gp[rd], R)

@@ -11,14 +11,15 @@ gp[rs1] + imm2 (wrapping) and abort at or past the memory size.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from plena_mlir.numerics.formats import round_bf16, round_fp
+from plena_mlir.numerics.formats import f32_rounder, round_bf16, round_fp
 from plena_mlir.sim.errors import MachineFault
-from plena_mlir.sim.ops_common import MASK32, Fields, Handler, aborting, register_error
+from plena_mlir.sim.ops_common import MASK32, Fields, Handler, aborting, fmax, register_error, skip
 
 if TYPE_CHECKING:
     from plena_mlir.sim.machine import Executor
@@ -27,27 +28,28 @@ _ONE = np.float32(1.0)
 
 
 def _fp_alu(compute: Callable[..., np.floating], arity: int):
-    """fD = round_fp(compute(fA[, fB])) in f32; rd = 0 -> skipped."""
+    """fD = round_fp(compute(fA[, fB])) in f32; rd = 0 -> skipped.  `compute` takes and gives
+    np.float32 scalars (f32 arithmetic); the result is rounded by `f32_rounder`."""
 
     def factory(ex: Executor, f: Fields) -> Handler:
         t = ex.target
         if f.rd == 0:
-            return lambda pc, tick: pc + 1
+            return skip
         regs = (f.rd, f.rs1, f.rs2)[: arity + 1]
         for index in regs:
             if reason := register_error("FP", index, t.fp_registers):
                 return aborting(reason)
-        fp, fmt, rd, rs1, rs2 = ex.state.fp, t.fp_format, f.rd, f.rs1, f.rs2
+        fp, rnd, rd, rs1, rs2 = ex.state.fp, f32_rounder(t.fp_format), f.rd, f.rs1, f.rs2
         if arity == 1:
 
             def handler(pc: int, tick: int) -> int:
-                fp[rd] = round_fp(compute(fp[rs1]), fmt)
+                fp[rd] = rnd(float(compute(fp[rs1])))
                 return pc + 1
 
         else:
 
             def handler(pc: int, tick: int) -> int:
-                fp[rd] = round_fp(compute(fp[rs1], fp[rs2]), fmt)
+                fp[rd] = rnd(float(compute(fp[rs1], fp[rs2])))
                 return pc + 1
 
         return handler
@@ -72,30 +74,31 @@ def _window(ex: Executor, mnemonic: str, length: int):
 
 
 def s_ld_fp(ex: Executor, f: Fields) -> Handler:
-    """S_LD_FP: f[rd] = FPRAM[gp[rs1] + imm2]   (f0 can be written)."""
+    """S_LD_FP: f[rd] = FPRAM[gp[rs1] + imm2]   (f0 can be written).  The value is copied as
+    its bits (`Executor.fp_bits`, `fpram_bits`)."""
     if reason := register_error("FP", f.rd, ex.target.fp_registers):
         return aborting(reason)
-    st = ex.state
-    gp, fp, fpram, rd, rs1, imm = st.gp, st.fp, st.fpram, f.rd, f.rs1, f.imm2
-    index = _window(ex, "S_LD_FP", 1)
+    gp, fp, fpram, rd, rs1, imm = ex.state.gp, ex.fp_bits, ex.fpram_bits, f.rd, f.rs1, f.imm2
+    size, index = ex.target.fpram_entries, _window(ex, "S_LD_FP", 1)
 
     def handler(pc: int, tick: int) -> int:
-        fp[rd] = fpram[index((gp[rs1] + imm) & MASK32)]
+        i = gp[rs1] + imm
+        fp[rd] = fpram[i if i < size else index(i & MASK32)]
         return pc + 1
 
     return handler
 
 
 def s_st_fp(ex: Executor, f: Fields) -> Handler:
-    """S_ST_FP: FPRAM[gp[rs1] + imm2] = f[rd]."""
+    """S_ST_FP: FPRAM[gp[rs1] + imm2] = f[rd] (its bits)."""
     if reason := register_error("FP", f.rd, ex.target.fp_registers):
         return aborting(reason)
-    st = ex.state
-    gp, fp, fpram, rd, rs1, imm = st.gp, st.fp, st.fpram, f.rd, f.rs1, f.imm2
-    index = _window(ex, "S_ST_FP", 1)
+    gp, fp, fpram, rd, rs1, imm = ex.state.gp, ex.fp_bits, ex.fpram_bits, f.rd, f.rs1, f.imm2
+    size, index = ex.target.fpram_entries, _window(ex, "S_ST_FP", 1)
 
     def handler(pc: int, tick: int) -> int:
-        fpram[index((gp[rs1] + imm) & MASK32)] = fp[rd]
+        i = gp[rs1] + imm
+        fpram[i if i < size else index(i & MASK32)] = fp[rd]
         return pc + 1
 
     return handler
@@ -130,15 +133,42 @@ def s_map_fp_v(ex: Executor, f: Fields) -> Handler:
     return handler
 
 
-def _int_rr(compute: Callable[[int, int], int]):
-    """gp[rd] = compute(gp[rs1], gp[rs2]) & 0xFFFFFFFF."""
+#: The integer ALU: gp[rd] = op(gp[rs1], b) & 0xFFFFFFFF, where b = imm2 for the
+#: `INT_IMMEDIATE` forms and gp[rs2] for the others.  The handlers below and the timing-only
+#: loop analysis (`loop_summary.py`) share it.
+INT_ALU: dict[str, Callable[[int, int], int]] = {
+    "S_ADD_INT": operator.add,
+    "S_ADDI_INT": operator.add,
+    "S_SUB_INT": operator.sub,
+    "S_MUL_INT": operator.mul,
+    "S_SLL_INT": lambda a, b: a << (b & 31),
+    "S_SLLI_INT": lambda a, b: a << (b & 31),
+    "S_SRL_INT": lambda a, b: a >> (b & 31),
+    "S_SRLI_INT": lambda a, b: a >> (b & 31),
+    "S_DIV_INT": lambda a, b: a // b if b else 0,
+    "S_REM_INT": lambda a, b: a % b if b else a,
+}
+INT_IMMEDIATE = frozenset({"S_ADDI_INT", "S_SLLI_INT", "S_SRLI_INT"})
+
+
+def _int_alu(mnemonic: str):
+    """gp[rd] = INT_ALU[mnemonic](gp[rs1], imm2 or gp[rs2]) & 0xFFFFFFFF."""
+    compute = INT_ALU[mnemonic]
 
     def factory(ex: Executor, f: Fields) -> Handler:
-        gp, rd, rs1, rs2 = ex.state.gp, f.rd, f.rs1, f.rs2
+        gp, rd, rs1, rs2, imm = ex.state.gp, f.rd, f.rs1, f.rs2, f.imm2
 
-        def handler(pc: int, tick: int) -> int:
-            gp[rd] = compute(gp[rs1], gp[rs2]) & MASK32
-            return pc + 1
+        if mnemonic in INT_IMMEDIATE:
+
+            def handler(pc: int, tick: int) -> int:
+                gp[rd] = compute(gp[rs1], imm) & MASK32
+                return pc + 1
+
+        else:
+
+            def handler(pc: int, tick: int) -> int:
+                gp[rd] = compute(gp[rs1], gp[rs2]) & MASK32
+                return pc + 1
 
         return handler
 
@@ -157,7 +187,7 @@ def s_add_int(ex: Executor, f: Fields) -> Handler:
 
 
 def s_addi_int(ex: Executor, f: Fields) -> Handler:
-    """S_ADDI_INT: gp[rd] = gp[rs1] + imm2 (mod 2^32)."""
+    """S_ADDI_INT: gp[rd] = gp[rs1] + imm2 (mod 2^32); the hot path, kept free of calls."""
     gp, rd, rs1, imm = ex.state.gp, f.rd, f.rs1, f.imm2
 
     def handler(pc: int, tick: int) -> int:
@@ -165,29 +195,6 @@ def s_addi_int(ex: Executor, f: Fields) -> Handler:
         return pc + 1
 
     return handler
-
-
-def _shift_imm(left: bool):
-    """S_SLLI_INT / S_SRLI_INT: gp[rd] = gp[rs1] <<|>> (imm2 & 31), logical."""
-
-    def factory(ex: Executor, f: Fields) -> Handler:
-        gp, rd, rs1, amount = ex.state.gp, f.rd, f.rs1, f.imm2 & 31
-
-        if left:
-
-            def handler(pc: int, tick: int) -> int:
-                gp[rd] = (gp[rs1] << amount) & MASK32
-                return pc + 1
-
-        else:
-
-            def handler(pc: int, tick: int) -> int:
-                gp[rd] = gp[rs1] >> amount
-                return pc + 1
-
-        return handler
-
-    return factory
 
 
 def s_lui_int(ex: Executor, f: Fields) -> Handler:
@@ -241,10 +248,10 @@ def s_st_int(ex: Executor, f: Fields) -> Handler:
 
 
 FACTORIES = {
-    "S_ADD_FP": _fp_alu(np.add, 2),
-    "S_SUB_FP": _fp_alu(np.subtract, 2),
-    "S_MAX_FP": _fp_alu(np.fmax, 2),
-    "S_MUL_FP": _fp_alu(np.multiply, 2),
+    "S_ADD_FP": _fp_alu(operator.add, 2),
+    "S_SUB_FP": _fp_alu(operator.sub, 2),
+    "S_MAX_FP": _fp_alu(fmax, 2),
+    "S_MUL_FP": _fp_alu(operator.mul, 2),
     "S_EXP_FP": _fp_alu(np.exp, 1),
     "S_RECI_FP": _fp_alu(lambda x: _ONE / x, 1),
     "S_SQRT_FP": _fp_alu(np.sqrt, 1),
@@ -254,14 +261,7 @@ FACTORIES = {
     "S_MAP_FP_V": s_map_fp_v,
     "S_ADD_INT": s_add_int,
     "S_ADDI_INT": s_addi_int,
-    "S_SUB_INT": _int_rr(lambda a, b: a - b),
-    "S_MUL_INT": _int_rr(lambda a, b: a * b),
-    "S_SLL_INT": _int_rr(lambda a, b: a << (b & 31)),
-    "S_SRL_INT": _int_rr(lambda a, b: a >> (b & 31)),
-    "S_DIV_INT": _int_rr(lambda a, b: a // b if b else 0),
-    "S_REM_INT": _int_rr(lambda a, b: a % b if b else a),
-    "S_SLLI_INT": _shift_imm(left=True),
-    "S_SRLI_INT": _shift_imm(left=False),
+    **{m: _int_alu(m) for m in INT_ALU if m not in ("S_ADD_INT", "S_ADDI_INT")},
     "S_LUI_INT": s_lui_int,
     "S_LD_INT": s_ld_int,
     "S_ST_INT": s_st_int,

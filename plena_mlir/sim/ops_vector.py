@@ -12,60 +12,92 @@ Reductions round to the FP format (fp16 on plena-tvm); with rd = 0 they do nothi
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import ml_dtypes
 import numpy as np
 
-from plena_mlir.numerics.formats import round_bf16, round_fp
-from plena_mlir.sim.ops_common import Fields, Handler, aborting, register_error
+from plena_mlir.numerics.formats import f32_rounder
+from plena_mlir.sim.ops_common import Fields, Handler, aborting, fmax, register_error, skip
 
 if TYPE_CHECKING:
     from plena_mlir.sim.machine import Executor
 
 _F32 = np.float32
+_BF16 = ml_dtypes.bfloat16
 
 
-def _lane_selector(ex: Executor) -> Callable[[int], np.ndarray]:
-    """`lanes(vmask)`: the boolean lane mask of the heads whose V_MASK bit is set (cached)."""
-    t = ex.target
-    heads = t.vlen // t.hlen
-    cache: dict[int, np.ndarray] = {}
+class _HeadRuns(dict):
+    """runs[bits]: the lanes of the heads whose bit is set in `bits` (V_MASK's head bits), as
+    slices of contiguous heads, made on first use."""
 
-    def lanes(vmask: int) -> np.ndarray:
-        key = vmask & ((1 << heads) - 1)
-        sel = cache.get(key)
-        if sel is None:
-            bits = [(key >> h) & 1 for h in range(heads)]
-            sel = cache[key] = np.repeat(np.array(bits, dtype=bool), t.hlen)
-        return sel
+    def __init__(self, vlen: int, hlen: int):
+        super().__init__()
+        self.heads, self.hlen = vlen // hlen, hlen
 
-    return lanes
+    def __missing__(self, bits: int) -> tuple[slice, ...]:
+        runs, h = [], 0
+        while h < self.heads:
+            if bits >> h & 1:
+                first = h
+                while h < self.heads and bits >> h & 1:
+                    h += 1
+                runs.append(slice(first * self.hlen, h * self.hlen))
+            h += 1
+        self[bits] = tuple(runs)
+        return self[bits]
 
 
 def _elementwise(compute: Callable[..., np.ndarray], scalar_rs2: bool, unary: bool = False):
-    """A factory for `D = compute(A, B_or_f)` (or `compute(A)` when `unary`) with masking."""
+    """A factory for `D = compute(A, B_or_f, out)` (or `compute(A, out)` when `unary`) with
+    masking: the f32 result goes to a scratch row, then to VRAM rounded to bf16."""
 
     def factory(ex: Executor, f: Fields) -> Handler:
         st = ex.state
         if scalar_rs2 and (reason := register_error("FP", f.rs2, ex.target.fp_registers)):
             return aborting(reason)
-        gp, fp, vram, first_row = st.gp, st.fp, st.vram, ex.first_row
+        gp, fp, rows = st.gp, st.fp, ex.rows
         rd, rs1, rs2 = f.rd, f.rs1, f.rs2
-        lanes = _lane_selector(ex) if f.rs3 else None
+        out = np.empty(ex.target.vlen, _F32)
+        if f.rs3:
+            t = ex.target
+            runs, head_bits = _HeadRuns(t.vlen, t.hlen), (1 << t.vlen // t.hlen) - 1
 
-        def handler(pc: int, tick: int) -> int:
-            a = vram[first_row(gp[rs1])]
-            if unary:
-                res = compute(a)
-            elif scalar_rs2:
-                res = compute(a, fp[rs2])
-            else:
-                res = compute(a, vram[first_row(gp[rs2])])
-            if lanes is not None:
-                res = np.where(lanes(st.vmask), res, a)
-            vram[first_row(gp[rd])] = round_bf16(res)
-            return pc + 1
+            def handler(pc: int, tick: int) -> int:
+                a = rows[gp[rs1]]
+                if unary:
+                    compute(a, out)
+                else:
+                    compute(a, fp[rs2] if scalar_rs2 else rows[gp[rs2]], out)
+                d = rows[gp[rd]]
+                if d is not a:
+                    d[...] = a  # the lanes of clear heads take the rs1 source values
+                for lanes in runs[st.vmask & head_bits]:
+                    d[lanes] = out[lanes].astype(_BF16)
+                return pc + 1
+
+        elif unary:
+
+            def handler(pc: int, tick: int) -> int:
+                compute(rows[gp[rs1]], out)
+                rows[gp[rd]][...] = out.astype(_BF16)
+                return pc + 1
+
+        elif scalar_rs2:
+
+            def handler(pc: int, tick: int) -> int:
+                compute(rows[gp[rs1]], fp[rs2], out)
+                rows[gp[rd]][...] = out.astype(_BF16)
+                return pc + 1
+
+        else:
+
+            def handler(pc: int, tick: int) -> int:
+                compute(rows[gp[rs1]], rows[gp[rs2]], out)
+                rows[gp[rd]][...] = out.astype(_BF16)
+                return pc + 1
 
         return handler
 
@@ -75,7 +107,7 @@ def _elementwise(compute: Callable[..., np.ndarray], scalar_rs2: bool, unary: bo
 def v_sub_vf(ex: Executor, f: Fields) -> Handler:
     """V_SUB_VF: D = A - f when funct1 == 0, else f - A (any non-zero order reverses)."""
     if f.funct1:
-        return _elementwise(lambda a, s: s - a, scalar_rs2=True)(ex, f)
+        return _elementwise(lambda a, s, out: np.subtract(s, a, out), scalar_rs2=True)(ex, f)
     return _elementwise(np.subtract, scalar_rs2=True)(ex, f)
 
 
@@ -92,29 +124,32 @@ def _reduction(kind: str):
     def factory(ex: Executor, f: Fields) -> Handler:
         t, st = ex.target, ex.state
         if f.rd == 0:
-            return lambda pc, tick: pc + 1
+            return skip
         if reason := register_error("FP", f.rd, t.fp_registers):
             return aborting(reason)
-        gp, fp, vram, first_row = st.gp, st.fp, st.vram, ex.first_row
-        rd, rs1, fmt, H = f.rd, f.rs1, t.fp_format, t.hlen
+        gp, fp, rows = st.gp, st.fp, ex.rows
+        rd, rs1, rnd, H = f.rd, f.rs1, f32_rounder(t.fp_format), t.hlen
         heads = t.vlen // t.hlen
-        masked = f.rs3 != 0
-        is_sum = kind == "sum"
+        reduce = np.add.reduce if kind == "sum" else np.maximum.reduce
+        combine = operator.add if kind == "sum" else fmax
 
-        def handler(pc: int, tick: int) -> int:
-            a = vram[first_row(gp[rs1])]
-            r = fp[rd]
-            parts = [a]
-            if masked:
+        if f.rs3:
+
+            def handler(pc: int, tick: int) -> int:
+                a = rows[gp[rs1]]
+                r = fp[rd]
                 vmask = st.vmask
-                parts = [a[h * H : h * H + H] for h in range(heads) if vmask >> h & 1]
-            for part in parts:
-                if is_sum:
-                    r = r + part.sum(dtype=_F32)
-                else:
-                    r = np.fmax(r, part.max())
-            fp[rd] = round_fp(r, fmt)
-            return pc + 1
+                for h in range(heads):
+                    if vmask >> h & 1:
+                        r = combine(r, reduce(a[h * H : h * H + H]))
+                fp[rd] = rnd(float(r))
+                return pc + 1
+
+        else:
+
+            def handler(pc: int, tick: int) -> int:
+                fp[rd] = rnd(float(combine(fp[rd], reduce(rows[gp[rs1]]))))
+                return pc + 1
 
         return handler
 

@@ -9,11 +9,15 @@ from pathlib import Path
 import ml_dtypes
 import numpy as np
 import pytest
+from plena_mlir.tools import plena_sim as cli
 
 from plena_mlir.isa.asm_text import parse_asm
 from plena_mlir.isa.encoding import encode, format_mem
 from plena_mlir.numerics.formats import mx_decode
+from plena_mlir.sim.api import Simulator
+from plena_mlir.sim.errors import SimulationInterrupted
 from plena_mlir.sim.image import build_hbm_image
+from plena_mlir.sim.stats import Stats
 from plena_mlir.target import PLENA_TVM
 
 STATS_KEYS = {
@@ -60,7 +64,8 @@ def plena_sim(*args, cwd=None) -> subprocess.CompletedProcess:
 def assert_one_line_error(result: subprocess.CompletedProcess, status: int, *fragments: str):
     assert result.returncode == status, result.stderr
     assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
+    # a target read from a settings file is described on a line of its own first
+    lines = [ln for ln in result.stderr.splitlines() if not ln.startswith("plena-sim: target ")]
     assert len(lines) == 1 and lines[0].startswith("plena-sim: error: "), result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
@@ -271,7 +276,67 @@ def test_bad_input_is_one_error_line_with_status_1(case, fragments, tmp_path):
         ([], "the following arguments are required: PROGRAM"),
         (["p.asm", "--hbm-format", "fp16"], "invalid choice: 'fp16'"),
         (["p.asm", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+        (["p.asm", "--max-cycles", "-3"], "'-3' is not a non-negative integer"),
     ],
 )
 def test_usage_errors_exit_with_status_2(args, fragment):
     assert_one_line_error(plena_sim(*args), 2, fragment)
+
+
+LOOP = "C_LOOP_START gp2, 300\nS_ADDI_INT gp1, gp1, 3\nS_ADDI_INT gp3, gp2, 1\nC_LOOP_END gp2\n"
+RUNAWAY = LOOP.replace("gp3, gp2, 1", "gp2, gp2, 1")  # the loop never ends
+
+
+@pytest.mark.parametrize(
+    "program, budget, fragments",
+    [
+        (RUNAWAY, ["--max-instructions", "100"], [
+            "pc 1 (line 2): S_ADDI_INT gp1, gp1, 3",
+            "100 instructions used up the instruction budget of 100"]),
+        (RUNAWAY, [], ["1,001,802 instructions used up the default instruction budget"]),
+        (LOOP, ["--max-instructions", "900"], [
+            "pc 0 (line 1): C_LOOP_START gp2, 300", "loops execute 901 instructions", "not run"]),
+        (LOOP, ["--max-cycles", "50"], [
+            "51 instructions and 51 cycles used up the cycle budget of 50"]),
+    ],
+)
+def test_a_run_over_its_budget_is_one_line_with_status_2(program, budget, fragments, tmp_path):
+    (tmp_path / "loop.asm").write_text(program)
+    result = plena_sim(tmp_path / "loop.asm", *budget, "--out-dir", tmp_path / "out")
+    assert_one_line_error(result, 2, "loop.asm: ", *fragments)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_run_within_its_budget_completes(tmp_path):
+    (tmp_path / "loop.asm").write_text(LOOP)
+    result = plena_sim(tmp_path / "loop.asm", "--max-instructions", "901", "--max-cycles", "901",
+                       "--quiet", "--out-dir", tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert json.loads((tmp_path / "stats.json").read_text())["instructions"] == 901
+
+
+def test_ctrl_c_prints_the_statistics_so_far(tmp_path, monkeypatch, capsys):
+    def interrupted(self, program, *options):
+        stats = Stats(10, 7, {"S_ADDI_INT": 7}, {"SCALAR_INT": 10}, 0, 0, 0.0)
+        raise SimulationInterrupted(3, "S_ADDI_INT gp1, gp1, 3", stats)
+
+    monkeypatch.setattr(Simulator, "run", interrupted)
+    (tmp_path / "loop.asm").write_text(LOOP)
+    assert cli.main([str(tmp_path / "loop.asm"), "--json", "--out-dir", str(tmp_path)]) == 130
+    out, err = capsys.readouterr()
+    assert json.loads(out)["instructions"] == 7
+    assert err == ("plena-sim: interrupted at pc 3 (S_ADDI_INT gp1, gp1, 3) after 7 "
+                   "instructions: the statistics so far\n")
+    assert not (tmp_path / "stats.json").exists()
+
+
+def test_timing_only_writes_the_full_runs_statistics_and_nothing_else(inputs, tmp_path):
+    full = plena_sim(inputs["asm"], "--hbm", inputs["hbm"], "--json", "--out-dir",
+                     tmp_path / "full")
+    fast = plena_sim(inputs["asm"], "--hbm", inputs["hbm"], "--json", "--timing-only",
+                     "--out-dir", tmp_path / "fast")
+    assert full.returncode == fast.returncode == 0, fast.stderr
+    assert json.loads(fast.stdout) == json.loads(full.stdout)
+    assert sorted(p.name for p in (tmp_path / "fast").iterdir()) == ["stats.json"]
+    assert_one_line_error(plena_sim(inputs["asm"], "--timing-only", "--show-vram", "0:1"), 2,
+                          "--show-vram needs the values")

@@ -15,6 +15,9 @@ from plena_mlir.analysis.roofline import roofline
 from plena_mlir.driver.run import run_kernel
 from plena_mlir.kernels import all_kernels, softmax
 from plena_mlir.pipeline import compile_kernel
+from plena_mlir.sim.api import Simulator
+from plena_mlir.sim.errors import SimulationInterrupted
+from plena_mlir.sim.stats import Stats
 from plena_mlir.target import DEFAULT_TARGET
 
 PLENA_RUN = Path(sys.executable).with_name("plena-run")
@@ -159,6 +162,9 @@ MISMATCH = """builtin.module {
         (["{tmp}/undefined.mlir"], "{tmp}/undefined.mlir:6:1: values used but not defined"),
         (["{tmp}/mismatch.mlir"], "tile.copy: shape of src (64x64) does not match dst (64x32)"),
         (["{tmp}/mismatch.mlir", "--size", "rows=1"], "--size applies to library kernels"),
+        (["softmax", "--max-instructions", "100"], "more than the instruction budget of 100"),
+        (["softmax", "--max-cycles", "100"], "cycles used up the cycle budget of 100"),
+        (["softmax", "--max-cycles", "x"], "--max-cycles: 'x' is not a non-negative integer"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message):
@@ -170,6 +176,43 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message):
     assert status == 2 and out == ""
     assert err.startswith("plena-run: error: ") and err.count("\n") == 1
     assert message.format(tmp=tmp_path) in err
+
+
+@pytest.mark.parametrize("argv", [["softmax"], ["ssb", "--tokens", "64", "--heads", "4",
+                                                 "--mlp", "128", "--stages"]])
+def test_timing_only_reports_the_full_runs_cycles_and_checks_nothing(capsys, argv):
+    full = run_json(capsys, *argv)
+    fast = run_json(capsys, *argv, "--timing-only")
+    assert (fast["timing_only"], fast["passed"], fast["outputs"]) == (True, None, {})
+    assert full["timing_only"] is False and full["passed"] is True
+    for key in ("cycles", "dynamic_instructions", "roofline_cycles"):
+        assert fast[key] == full[key]
+    assert [s["cycles"] for s in fast.get("stages", [])] == [
+        s["cycles"] for s in full.get("stages", [])]
+    status, out, _ = run(capsys, *argv, "--timing-only")
+    assert status == 0 and "result        not checked: timing only" in out
+
+
+def test_a_chain_budget_spans_its_stages(capsys):
+    status, out, err = run(capsys, "ssb", "--tokens", "64", "--heads", "4", "--mlp", "128",
+                           "--max-cycles", "40000")
+    # the stages before rope_q take 38,278 cycles: rope_q's own 3,358 cross 40,000
+    assert status == 2 and out == ""
+    assert 'stage "rope_q" (@rope): stopped before this instruction' in err
+    assert "and 40,001 cycles used up the cycle budget of 40,000" in err
+
+
+def test_ctrl_c_prints_the_statistics_so_far(capsys, monkeypatch):
+    def interrupted(self, program, *options):
+        stats = Stats(10, 7, {"S_ADDI_INT": 7}, {"SCALAR_INT": 10}, 0, 0, 0.0)
+        raise SimulationInterrupted(3, "S_ADDI_INT gp1, gp1, 3", stats)
+
+    monkeypatch.setattr(Simulator, "run", interrupted)
+    status, out, err = run(capsys, "softmax")
+    assert status == 130
+    assert "cycles           10\ninstructions     7\n" in out
+    assert err == ("plena-run: interrupted at pc 3 (S_ADDI_INT gp1, gp1, 3) after 7 "
+                   "instructions: the statistics so far\n")
 
 
 def test_the_console_script(tmp_path):
