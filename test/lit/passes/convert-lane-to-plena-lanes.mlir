@@ -7,9 +7,10 @@
 // - The col_pack load is ONE H_PREFETCH_V of 16 rows x 64 columns: heads h0..h0+3 are
 //   adjacent in a row of X (16 x 8 x 16 seen as 16 x 128), start h0*16, STRIDE 128.
 // - The row_stack load is one DMA per lane, into slab l from h0*1024 + l*1024.
-// - lane.for_lanes is unrolled; per lane l: row_max over slab l (address 1024 + l*1024, rmask
-//   0) into FPRAM 32 + 16*l; row_mul on col_pack under V_MASK = 1 << l (rmask 1), scalars
-//   from FPRAM 32 + 16*l.
+// - lane.for_lanes: the row_max of every lane at once (slab l at 1024 + l*1024 and lane l's
+//   FPRAM run at 32 + 16*l follow each other: one loop over the 64 slab rows into FPRAM
+//   32 .. 95, rmask 0); then unrolled per lane l the row_mul on col_pack under V_MASK = 1 << l
+//   (rmask 1), scalars from FPRAM 32 + 16*l.
 // - The store writes heads 8 + h0 .. of the 16-head Y: start (h0 + 8)*16, STRIDE 256.
 
 tile.kernel @lanes grid(%g = 2) args(%X : !tile.tensor<16x8x16xf32>, %S : !tile.tensor<8x16x64xf32>, %Y : !tile.tensor<16x16x16xf32>) {
@@ -49,21 +50,22 @@ tile.kernel @lanes grid(%g = 2) args(%X : !tile.tensor<16x8x16xf32>, %S : !tile.
 // CHECK:      plena.c_set_stride_reg %[[ROW:.*]] : !plena.gp
 // CHECK:      %[[SA:.*]] = plena.c_set_addr_reg
 // CHECK-NEXT: plena.h_prefetch_v %[[SLAB]], %[[SSTART]], %[[SA]], rstride 1, precision 0
-// CHECK:      plena.h_prefetch_v %[[SLAB1:.*]], %{{.*}}, %[[SA]], rstride 1, precision 0
+// CHECK:      plena.h_prefetch_v %{{.*}}, %{{.*}}, %[[SA]], rstride 1, precision 0
 // CHECK:      plena.h_prefetch_v %{{.*}}, %{{.*}}, %[[SA]], rstride 1, precision 0
 // CHECK:      plena.h_prefetch_v %{{.*}}, %{{.*}}, %[[SA]], rstride 1, precision 0
 // CHECK-NOT:  plena.h_prefetch_v
 
-// lane 0: row maxima of slab 0 (rows 1024, 1088, ...) into FPRAM 32 .. 47, then the masked
-// row_mul of head 0's columns.
+// The row maxima of every lane: 4 iterations of 16 rows from slab 0 (1024), FPRAM from 32.
 // CHECK:      %[[M:.*]] = plena.li 32 : !plena.gp
+// CHECK-NEXT: plena.loop %{{.*}} : !plena.gp = 4 iter_args(%[[R:.*]] = %[[SLAB]], %[[MR:.*]] = %[[M]])
 // CHECK-NEXT: %[[SEED:.*]] = plena.s_ld_fp %[[ZERO]], 0
-// CHECK-NEXT: %[[MAX:.*]] = plena.v_red_max %[[SEED]], %[[SLAB]], rmask 0
-// CHECK-NEXT: plena.s_st_fp %[[MAX]], %[[M]], 0
-// CHECK-NEXT: %[[R1:.*]] = plena.s_add_int %[[SLAB]], %[[ROW]]
-// CHECK:      plena.v_red_max %{{.*}}, %[[R1]], rmask 0
-// CHECK-NEXT: plena.s_st_fp %{{.*}}, %[[M]], 1
-// CHECK-COUNT-14: plena.v_red_max %{{.*}}, rmask 0
+// CHECK-NEXT: %[[MAX:.*]] = plena.v_red_max %[[SEED]], %[[R]], rmask 0
+// CHECK-NEXT: plena.s_st_fp %[[MAX]], %[[MR]], 0
+// CHECK-COUNT-15: plena.v_red_max %{{.*}}, rmask 0
+// CHECK:      plena.yield
+// CHECK-NOT:  plena.v_red_max
+
+// lane 0: the masked row_mul of head 0's columns by FPRAM 32 .. 47.
 // CHECK:      %[[MASK0:.*]] = plena.li 1 : !plena.gp
 // CHECK-NEXT: plena.c_set_v_mask_reg %[[MASK0]]
 // CHECK-NEXT: %[[F0:.*]] = plena.s_ld_fp %[[M]], 0
@@ -72,13 +74,9 @@ tile.kernel @lanes grid(%g = 2) args(%X : !tile.tensor<16x8x16xf32>, %S : !tile.
 // CHECK-NEXT: plena.v_mul_vf %{{.*}}, %{{.*}}, %{{.*}}, rmask 1
 // CHECK-COUNT-14: plena.v_mul_vf %{{.*}}, rmask 1
 
-// lane 1: slab 1 (2048) into FPRAM 48 .. 63 (32 + 16), V_MASK = 2.
+// lane 1: V_MASK = 2, scalars from FPRAM 48 .. 63 (32 + 16).
 // CHECK:      %[[M1:.*]] = plena.li 48 : !plena.gp
-// CHECK-NEXT: plena.s_ld_fp
-// CHECK-NEXT: plena.v_red_max %{{.*}}, %[[SLAB1]], rmask 0
-// CHECK-NEXT: plena.s_st_fp %{{.*}}, %[[M1]], 0
-// CHECK-COUNT-15: plena.v_red_max %{{.*}}, rmask 0
-// CHECK:      %[[MASK1:.*]] = plena.li 2 : !plena.gp
+// CHECK-NEXT: %[[MASK1:.*]] = plena.li 2 : !plena.gp
 // CHECK-NEXT: plena.c_set_v_mask_reg %[[MASK1]]
 // CHECK-NEXT: %[[F1:.*]] = plena.s_ld_fp %[[M1]], 0
 // CHECK-NEXT: plena.v_mul_vf %[[ZERO]], %[[ZERO]], %[[F1]], rmask 1
