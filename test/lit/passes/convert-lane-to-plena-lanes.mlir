@@ -47,7 +47,7 @@ tile.kernel @lanes grid(%g = 2) args(%X : !tile.tensor<16x8x16xf32>, %S : !tile.
 // CHECK:      %[[SLAB:.*]] = plena.li 1024 : !plena.gp
 // CHECK:      %[[SOFF:.*]] = plena.s_mul_int %[[H0]], %[[SLAB]]
 // CHECK-NEXT: %[[SSTART:.*]] = plena.s_add_int %[[ZERO]], %[[SOFF]]
-// CHECK:      plena.c_set_stride_reg %[[ROW:.*]] : !plena.gp
+// CHECK:      plena.c_set_stride_reg %{{.*}} : !plena.gp
 // CHECK:      %[[SA:.*]] = plena.c_set_addr_reg
 // CHECK-NEXT: plena.h_prefetch_v %[[SLAB]], %[[SSTART]], %[[SA]], rstride 1, precision 0
 // CHECK:      plena.h_prefetch_v %{{.*}}, %{{.*}}, %[[SA]], rstride 1, precision 0
