@@ -7,9 +7,10 @@
 // - The col_pack load is ONE H_PREFETCH_V of 16 rows x 64 columns: heads h0..h0+3 are
 //   adjacent in a row of X (16 x 8 x 16 seen as 16 x 128), start h0*16, STRIDE 128.
 // - The row_stack load is one DMA per lane, into slab l from h0*1024 + l*1024.
-// - The row_max over the row_stack slabs runs on every lane in one plena.loop (slab l at
-//   1024 + l*1024, rmask 0, into FPRAM 32 + 16*l); lane.for_lanes is unrolled for the rest:
-//   row_mul on col_pack under V_MASK = 1 << l (rmask 1), scalars from FPRAM 32 + 16*l.
+// - lane.for_lanes: the row_max of every lane at once (slab l at 1024 + l*1024 and lane l's
+//   FPRAM run at 32 + 16*l follow each other: one loop over the 64 slab rows into FPRAM
+//   32 .. 95, rmask 0); then unrolled per lane l the row_mul on col_pack under V_MASK = 1 << l
+//   (rmask 1), scalars from FPRAM 32 + 16*l.
 // - The store writes heads 8 + h0 .. of the 16-head Y: start (h0 + 8)*16, STRIDE 256.
 
 tile.kernel @lanes grid(%g = 2) args(%X : !tile.tensor<16x8x16xf32>, %S : !tile.tensor<8x16x64xf32>, %Y : !tile.tensor<16x16x16xf32>) {
@@ -46,7 +47,7 @@ tile.kernel @lanes grid(%g = 2) args(%X : !tile.tensor<16x8x16xf32>, %S : !tile.
 // CHECK:      %[[SLAB:.*]] = plena.li 1024 : !plena.gp
 // CHECK:      %[[SOFF:.*]] = plena.s_mul_int %[[H0]], %[[SLAB]]
 // CHECK-NEXT: %[[SSTART:.*]] = plena.s_add_int %[[ZERO]], %[[SOFF]]
-// CHECK:      plena.c_set_stride_reg %[[ROW:.*]] : !plena.gp
+// CHECK:      plena.c_set_stride_reg %{{.*}} : !plena.gp
 // CHECK:      %[[SA:.*]] = plena.c_set_addr_reg
 // CHECK-NEXT: plena.h_prefetch_v %[[SLAB]], %[[SSTART]], %[[SA]], rstride 1, precision 0
 // CHECK:      plena.h_prefetch_v %{{.*}}, %{{.*}}, %[[SA]], rstride 1, precision 0
@@ -54,23 +55,17 @@ tile.kernel @lanes grid(%g = 2) args(%X : !tile.tensor<16x8x16xf32>, %S : !tile.
 // CHECK:      plena.h_prefetch_v %{{.*}}, %{{.*}}, %[[SA]], rstride 1, precision 0
 // CHECK-NOT:  plena.h_prefetch_v
 
-// The row maxima of every lane in ONE plena.loop of 4 trips (the row op on row_stack slabs with
-// fp_lane scalars runs on every lane at once): trip l reads slab l (1024 + l*1024) and writes
-// FPRAM 32 + 16*l, both stepped by the loop's iter_args; 16 rows a trip.
+// The row maxima of every lane: 4 iterations of 16 rows from slab 0 (1024), FPRAM from 32.
 // CHECK:      %[[M:.*]] = plena.li 32 : !plena.gp
-// CHECK-NEXT: plena.loop %{{.*}} : !plena.gp = 4 iter_args(%[[S:.*]] = %[[SLAB]], %[[MI:.*]] = %[[M]])
+// CHECK-NEXT: plena.loop %{{.*}} : !plena.gp = 4 iter_args(%[[R:.*]] = %[[SLAB]], %[[MR:.*]] = %[[M]])
 // CHECK-NEXT: %[[SEED:.*]] = plena.s_ld_fp %[[ZERO]], 0
-// CHECK-NEXT: %[[MAX:.*]] = plena.v_red_max %[[SEED]], %[[S]], rmask 0
-// CHECK-NEXT: plena.s_st_fp %[[MAX]], %[[MI]], 0
-// CHECK-NEXT: %[[R1:.*]] = plena.s_add_int %[[S]], %[[ROW]]
-// CHECK:      plena.v_red_max %{{.*}}, %[[R1]], rmask 0
-// CHECK-NEXT: plena.s_st_fp %{{.*}}, %[[MI]], 1
-// CHECK-COUNT-14: plena.v_red_max %{{.*}}, rmask 0
-// CHECK:      %[[NEXT_S:.*]] = plena.s_add_int %[[S]], %[[SLAB]]
-// CHECK-NEXT: %[[NEXT_M:.*]] = plena.s_add_int %[[MI]], %[[D]]
-// CHECK-NEXT: plena.yield %[[NEXT_S]], %[[NEXT_M]]
+// CHECK-NEXT: %[[MAX:.*]] = plena.v_red_max %[[SEED]], %[[R]], rmask 0
+// CHECK-NEXT: plena.s_st_fp %[[MAX]], %[[MR]], 0
+// CHECK-COUNT-15: plena.v_red_max %{{.*}}, rmask 0
+// CHECK:      plena.yield
+// CHECK-NOT:  plena.v_red_max
 
-// Then per lane l the masked row_mul of head l's columns, scalars from FPRAM 32 + 16*l.
+// lane 0: the masked row_mul of head 0's columns by FPRAM 32 .. 47.
 // CHECK:      %[[MASK0:.*]] = plena.li 1 : !plena.gp
 // CHECK-NEXT: plena.c_set_v_mask_reg %[[MASK0]]
 // CHECK-NEXT: %[[F0:.*]] = plena.s_ld_fp %[[M]], 0
@@ -78,12 +73,13 @@ tile.kernel @lanes grid(%g = 2) args(%X : !tile.tensor<16x8x16xf32>, %S : !tile.
 // CHECK:      plena.s_ld_fp %[[M]], 1
 // CHECK-NEXT: plena.v_mul_vf %{{.*}}, %{{.*}}, %{{.*}}, rmask 1
 // CHECK-COUNT-14: plena.v_mul_vf %{{.*}}, rmask 1
+
+// lane 1: V_MASK = 2, scalars from FPRAM 48 .. 63 (32 + 16).
 // CHECK:      %[[M1:.*]] = plena.li 48 : !plena.gp
 // CHECK-NEXT: %[[MASK1:.*]] = plena.li 2 : !plena.gp
 // CHECK-NEXT: plena.c_set_v_mask_reg %[[MASK1]]
 // CHECK-NEXT: %[[F1:.*]] = plena.s_ld_fp %[[M1]], 0
 // CHECK-NEXT: plena.v_mul_vf %[[ZERO]], %[[ZERO]], %[[F1]], rmask 1
-// CHECK-COUNT-15: plena.v_mul_vf %{{.*}}, rmask 1
 
 // lanes 2 and 3: V_MASK = 4, then 8 (the constants of the index arithmetic).
 // CHECK:      plena.c_set_v_mask_reg %[[C4]] : !plena.gp
