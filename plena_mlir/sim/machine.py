@@ -175,7 +175,10 @@ class Executor:
             record.stop = BudgetExceeded(pc, text, reason, line)
             return record
         watch = Watch(self, record, budget, tree, progress)
-        handlers = [self.handler_for(Fields.of(w)) for w in words]
+        decoded: dict[int, Handler] = {}  # a handler depends on its word alone: one per word
+        handlers = [
+            decoded.get(w) or decoded.setdefault(w, self.handler_for(Fields.of(w))) for w in words
+        ]
         flushes = []
         skipped = [0]
         if self.timing_only:
