@@ -16,4 +16,4 @@
 ; OPERANDS: missing-operand.asm:2: S_ADDI_INT takes 3 operands (dst, src, imm), got 1
 
 ; RUN: not plena-opt %S/Inputs/bad-register.asm --plena-target plena-nonesuch 2>&1 | filecheck %s --check-prefix=TARGET
-; TARGET: #plena.target: unknown target 'plena-nonesuch': expected one of plena-tvm or a .toml file
+; TARGET: #plena.target: unknown target 'plena-nonesuch': expected one of plena-tvm, {{.*}} or a .toml file
