@@ -68,11 +68,13 @@ def _bf16_of_f32(f: float) -> float:
     return _F32_STRUCT.unpack(_U32_STRUCT.pack(bits))[0]
 
 
-def _fp16_of_f32(f: float) -> float:
+def _fp16_of_f32(
+    f: float, pack=_F16_STRUCT.pack, unpack=_F16_STRUCT.unpack, overflow=_FP16_OVERFLOW
+) -> float:
     """An f32 value (as a Python float) rounded to fp16 (RNE, |f| >= 65520 -> +-inf), as a
-    Python float."""
-    if -_FP16_OVERFLOW < f < _FP16_OVERFLOW:
-        return _F16_STRUCT.unpack(_F16_STRUCT.pack(f))[0]
+    Python float (the struct methods bound as defaults: this is the simulator's hot path)."""
+    if -overflow < f < overflow:
+        return unpack(pack(f))[0]
     if f != f:
         return f
     return math.inf if f > 0 else -math.inf

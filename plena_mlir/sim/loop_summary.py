@@ -525,5 +525,3 @@ def _alu(mnemonic: str, a: Value, b: Value) -> Value:
         return scale(a, 1 << (b & 31))
     return opaque(a, b)
 
-
-__all__ = ["LoopSummaries", "Linear", "Shape", "Summary"]

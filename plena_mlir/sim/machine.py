@@ -17,6 +17,7 @@ the caller can attach the statistics so far before raising it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -175,44 +176,53 @@ class Executor:
             record.stop = BudgetExceeded(pc, text, reason, line)
             return record
         watch = Watch(self, record, budget, tree, progress)
-        handlers = [self.handler_for(Fields.of(w)) for w in words]
-        flushes = []
-        skipped = [0]
-        if self.timing_only:
-            summaries = self._timing(handlers, record, tree, watch)
-            skipped = summaries.skipped
-            flushes.append(summaries.flush)
+        decoded: dict[int, Handler] = {}  # a handler depends on its word alone: one per word
+        handlers = [
+            decoded.get(w) or decoded.setdefault(w, self.handler_for(Fields.of(w))) for w in words
+        ]
+        summaries = self._timing(handlers, record, tree, watch) if self.timing_only else None
         units = Units.of(words, handlers)
-        flushes.append(lambda: units.expand(record.counts))
-        watch.flush = lambda: [flush() for flush in flushes]
+
+        def flush() -> None:
+            """Bring the per-pc counts up to date (unit counts, summarised iterations)."""
+            if summaries is not None:
+                summaries.flush()
+            units.expand(record.counts)
+
+        watch.flush = flush
         if progress is not None:
             progress.begin(tree.instructions)
+        skipped = summaries.skipped if summaries is not None else [0]
         tick = 0
         try:
             with np.errstate(all="ignore"):
                 tick = units.run(record.counts, watch.check, skipped)
         except Halted as halt:
-            pc, text, line = self._where(halt.pc)
-            if isinstance(halt.cause, MachineFault):
-                raise SimulationError(pc, text, str(halt.cause), line) from None
-            if isinstance(halt.cause, StopRun):
-                tick = halt.tick - 1
-                record.stop = BudgetExceeded(pc, text, str(halt.cause), line)
-            else:
-                watch.flush()
-                for at in halt.uncounted:
-                    record.counts[at] -= 1
-                tick = sum(record.counts)
-                record.stop = SimulationInterrupted(pc, text)
+            tick = self._halted(halt, record, flush)
         finally:
-            watch.flush()
+            flush()
             if progress is not None:
                 progress.update(tick)
                 progress.end()
         record.instructions = tick
-        if self.timing_only:
+        if summaries is not None:
             record.summarised = summaries.charged
         return record
+
+    def _halted(self, halt: Halted, record: RunRecord, flush: Callable[[], None]) -> int:
+        """A run the dispatch loop left early: raise SimulationError for a fault, else record
+        the stop; the instructions run."""
+        pc, text, line = self._where(halt.pc)
+        if isinstance(halt.cause, MachineFault):
+            raise SimulationError(pc, text, str(halt.cause), line) from None
+        if isinstance(halt.cause, StopRun):
+            record.stop = BudgetExceeded(pc, text, str(halt.cause), line)
+            return halt.tick - 1  # the instruction it stopped before did not run
+        flush()  # Ctrl-C: the counts say what ran (but the rest of an interrupted block)
+        for at in halt.uncounted:
+            record.counts[at] -= 1
+        record.stop = SimulationInterrupted(pc, text)
+        return sum(record.counts)
 
     def _timing(
         self, handlers: list[Handler], record: RunRecord, tree: LoopTree, watch: Watch
@@ -220,7 +230,6 @@ class Executor:
         """Turn `handlers` into their timing-only forms (`timing.py`); the loop summaries."""
         aborting = {pc for pc, handler in enumerate(handlers) if always_aborts(handler)}
         summaries = LoopSummaries(self, record, tree, watch, aborting)
-        watch.flush = summaries.flush
         for pc, word in enumerate(record.words):
             f = Fields.of(word)
             info = TVM_BY_OPCODE.get(f.opcode)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ml_dtypes
 import numpy as np
 
 from plena_mlir.numerics.formats import round_bf16
@@ -18,6 +19,8 @@ from plena_mlir.sim.ops_common import MASK32, Fields, Handler, aborting
 
 if TYPE_CHECKING:
     from plena_mlir.sim.machine import Executor
+
+_BF16 = ml_dtypes.bfloat16
 
 
 def _tile_checker(ex: Executor, mnemonic: str):
@@ -276,7 +279,7 @@ def m_bmm_wo(ex: Executor, f: Fields) -> Handler:
         if d % M:
             raise MachineFault(f"M_BMM_WO address {d} is not a multiple of MLEN ({M})")
         r = first_row(d, n)
-        vram[r : r + n] = round_bf16(acc.reshape(n, M))
+        vram[r : r + n] = acc.reshape(n, M).astype(_BF16)  # the cast is the bf16 rounding
         acc.fill(0)
         return pc + 1
 
@@ -295,7 +298,7 @@ def m_bmv_wo(ex: Executor, f: Fields) -> Handler:
         if d % M:
             raise MachineFault(f"M_BMV_WO address {d} is not a multiple of MLEN ({M})")
         r = first_row(d, L)
-        vram[r : r + L] = round_bf16(acc)
+        vram[r : r + L] = acc.astype(_BF16)  # the cast is the bf16 rounding
         acc.fill(0)
         return pc + 1
 

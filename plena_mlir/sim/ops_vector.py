@@ -31,20 +31,21 @@ _BF16 = ml_dtypes.bfloat16
 
 class _HeadRuns(dict):
     """runs[bits]: the lanes of the heads whose bit is set in `bits` (V_MASK's head bits), as
-    slices of contiguous heads, made on first use."""
+    (slice of contiguous heads, that slice of the scratch row `out`), made on first use."""
 
-    def __init__(self, vlen: int, hlen: int):
+    def __init__(self, vlen: int, hlen: int, out: np.ndarray):
         super().__init__()
-        self.heads, self.hlen = vlen // hlen, hlen
+        self.heads, self.hlen, self.out = vlen // hlen, hlen, out
 
-    def __missing__(self, bits: int) -> tuple[slice, ...]:
+    def __missing__(self, bits: int) -> tuple[tuple[slice, np.ndarray], ...]:
         runs, h = [], 0
         while h < self.heads:
             if bits >> h & 1:
                 first = h
                 while h < self.heads and bits >> h & 1:
                     h += 1
-                runs.append(slice(first * self.hlen, h * self.hlen))
+                lanes = slice(first * self.hlen, h * self.hlen)
+                runs.append((lanes, self.out[lanes]))
             h += 1
         self[bits] = tuple(runs)
         return self[bits]
@@ -63,7 +64,7 @@ def _elementwise(compute: Callable[..., np.ndarray], scalar_rs2: bool, unary: bo
         out = np.empty(ex.target.vlen, _F32)
         if f.rs3:
             t = ex.target
-            runs, head_bits = _HeadRuns(t.vlen, t.hlen), (1 << t.vlen // t.hlen) - 1
+            runs, head_bits = _HeadRuns(t.vlen, t.hlen, out), (1 << t.vlen // t.hlen) - 1
 
             def handler(pc: int, tick: int) -> int:
                 a = rows[gp[rs1]]
@@ -74,8 +75,8 @@ def _elementwise(compute: Callable[..., np.ndarray], scalar_rs2: bool, unary: bo
                 d = rows[gp[rd]]
                 if d is not a:
                     d[...] = a  # the lanes of clear heads take the rs1 source values
-                for lanes in runs[st.vmask & head_bits]:
-                    d[lanes] = out[lanes].astype(_BF16)
+                for lanes, result in runs[st.vmask & head_bits]:
+                    d[lanes] = result.astype(_BF16)
                 return pc + 1
 
         elif unary:

@@ -1,4 +1,4 @@
-; Bad assembly is a one-line diagnostic naming the file and line, with exit status 2.
+; Bad assembly is a one-line diagnostic naming the file and line, with exit status 1.
 
 ; RUN: not plena-opt %S/Inputs/unnested-loops.asm 2>&1 | filecheck %s --check-prefix=UNNESTED
 ; UNNESTED: unnested-loops.asm:4: C_LOOP_END gp1 does not close the innermost open loop (C_LOOP_START gp2 at {{.*}}unnested-loops.asm:3); hardware loops must nest
@@ -16,4 +16,4 @@
 ; OPERANDS: missing-operand.asm:2: S_ADDI_INT takes 3 operands (dst, src, imm), got 1
 
 ; RUN: not plena-opt %S/Inputs/bad-register.asm --plena-target plena-nonesuch 2>&1 | filecheck %s --check-prefix=TARGET
-; TARGET: #plena.target: unknown target 'plena-nonesuch': expected one of plena-tvm,
+; TARGET: #plena.target: unknown target 'plena-nonesuch': expected one of plena-tvm, {{.*}} or a .toml file
