@@ -160,7 +160,7 @@ builtin.module attributes {plena.target = #plena.target<"plena-tvm", {gp_registe
 
 builtin.module attributes {plena.target = #plena.target<"plena-main">} {
 }
-// CHECK: #plena.target: unknown target 'plena-main': expected one of plena-tvm,
+// CHECK: #plena.target: unknown target 'plena-main': expected one of plena-tvm, {{.*}} or a .toml file
 
 // -----
 
