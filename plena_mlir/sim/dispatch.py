@@ -5,8 +5,9 @@ each of those instructions alone, and every maximal run of other instructions as
 *block*.  A block always runs whole, and every jump lands on the start of a unit (the
 instruction after a loop instruction).  Dispatching a block costs what dispatching one
 instruction costs; its handlers run in order, each with its own pc (the ones known to do
-nothing are left out).  The loop counts dispatches per unit; `Units.expand` adds them to the
-per-pc counts.
+nothing are left out), and once it has run a few times a block holding inlinable handlers
+(`inline.py`) is compiled into one function with their statements pasted in.  The loop
+counts dispatches per unit; `Units.expand` adds them to the per-pc counts.
 
     while pc < n:
         size = sizes[pc]
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 
 from plena_mlir.isa.opcodes import TVM_OPCODES
 from plena_mlir.sim.errors import MachineFault
+from plena_mlir.sim.inline import inline_source
 from plena_mlir.sim.ops_common import Handler, skip
 from plena_mlir.sim.watch import StopRun
 
@@ -81,7 +83,7 @@ class Units:
             if end - pc == 1:
                 units.units[pc] = handlers[pc]
             else:
-                units.units[pc] = _block(handlers, pc, end)
+                units.units[pc] = units._block(pc, end)
                 units.blocks.append(range(pc, end))
             pc = end
         return units
@@ -134,11 +136,63 @@ class Units:
             raise Halted(cause, at if stepping else pc, tick) from None
         return tick
 
+    def _block(self, start: int, end: int) -> Handler:
+        """The handler of the block `start .. end - 1`: its handlers called in order; once it
+        has run `HOT` times, and if some of them are inlinable, the compiled form
+        (`_compiled_block`) takes its place (compiling costs more than a few runs save)."""
+        items = [(pc, self.handlers[pc]) for pc in range(start, end)
+                 if self.handlers[pc] is not skip]
+        called = _called_block(items, start, end)
+        if not any(hasattr(handler, "inline") for _, handler in items):
+            return called
+        runs = 0
 
-def _block(handlers: list[Handler], start: int, end: int) -> Handler:
-    """The handler of the block `start .. end - 1`: every handler that does something, in
-    order, each with its own pc."""
-    items = [(pc, handlers[pc]) for pc in range(start, end) if handlers[pc] is not skip]
+        def block(pc: int, tick: int) -> int:
+            nonlocal runs
+            runs += 1
+            if runs == HOT:
+                self.units[start] = _compiled_block(items, end)
+            return called(pc, tick)
+
+        return block
+
+
+#: Runs after which a block with inlinable handlers is compiled.
+HOT = 8
+
+
+def _compiled_block(items: list[tuple[int, Handler]], end: int) -> Handler:
+    """One function running the handlers `items` (pc, handler) of a block: the inlinable ones'
+    statements pasted in (`inline.py`), the others called, a line each; the line an exception
+    passes through names its pc."""
+    pcs = [pc for pc, _ in items]
+    namespace: dict = {"_StoppedIn": _StoppedIn, "MachineFault": MachineFault}
+    lines = []
+    for pc, handler in items:
+        statement = inline_source(handler, namespace)
+        if statement is None:
+            namespace[f"_h{pc}"] = handler
+            statement = f"_h{pc}({pc}, tick)"
+        lines.append(statement)
+
+    def stopped_at(cause: BaseException) -> int:
+        line = cause.__traceback__.tb_lineno - 3  # def, try, then a line per instruction
+        return pcs[min(max(line, 0), len(pcs) - 1)]
+
+    namespace["_stopped_at"] = stopped_at
+    source = (
+        "def block(pc, tick):\n    try:\n"
+        + "".join(f"        {line}\n" for line in lines)
+        + "    except (MachineFault, KeyboardInterrupt) as cause:\n"
+        + f"        raise _StoppedIn(cause, _stopped_at(cause), {end}) from None\n"
+        + f"    return {end}\n"
+    )
+    exec(compile(source, f"<block {pcs[0]}..{end - 1}>", "exec"), namespace)
+    return namespace["block"]
+
+
+def _called_block(items: list[tuple[int, Handler]], start: int, end: int) -> Handler:
+    """A block of handlers none of which is inlinable: called in order."""
 
     def block(pc: int, tick: int) -> int:
         at = start

@@ -15,7 +15,10 @@ not counted in `bytes_read` / `bytes_written`.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from plena_mlir.numerics.formats import mx_decode, mx_encode
 from plena_mlir.numerics.hbm_format import MX_BLOCK, HbmFormat
@@ -23,6 +26,16 @@ from plena_mlir.sim.errors import MachineFault
 from plena_mlir.target import MxFormat, Target
 
 LINE_BYTES = 64  # the HBM access granule
+
+
+class _Regular(NamedTuple):
+    """Rows at elem0 + r * stride, their scale bytes at scale0 + r * step (both 0 in fp32
+    mode), all inside HBM and aligned: see `Hbm._regular`."""
+
+    elem0: int
+    stride: int
+    scale0: int
+    step: int
 _U32_MASK = np.uint64(0xFFFFFFFF)
 _U64_MOD = 1 << 64
 
@@ -154,15 +167,26 @@ class Hbm:
         lines + scale lines touched, counted per row (shared scale lines are read again).
         fp32 mode: same element addresses and checks, values read as stored, 4 bytes per element.
         """
-        elem_addr, scale_addr = self._locate(base, offset, stride, scale_reg, rows, row_len, fmt)
-        scale_lines = 0
-        if self.is_mxfp8:
-            codes = self.mem[elem_addr[:, None] + np.arange(row_len)]
-            scales = self.mem[scale_addr[:, None] + np.arange(row_len // MX_BLOCK)]
-            values = mx_decode(codes, scales)
-            scale_lines = int(self._scale_lines(scale_addr, row_len).sum())
+        regular = self._regular(base, offset, stride, scale_reg, rows, row_len, fmt)
+        if regular is not None:
+            codes = self._strided(regular.elem0, rows, row_len, regular.stride)
+            if self.is_mxfp8:
+                scales = self._strided(regular.scale0, rows, row_len // MX_BLOCK, regular.step)
+                values = mx_decode(codes, scales)
+            else:
+                values = codes.copy()
+            scale_lines = self._regular_scale_lines(regular, rows, row_len)
         else:
-            values = self.mem[elem_addr[:, None] + np.arange(row_len)]
+            elem_addr, scale_addr = self._locate(base, offset, stride, scale_reg, rows, row_len,
+                                                 fmt)
+            scale_lines = 0
+            if self.is_mxfp8:
+                codes = self.mem[elem_addr[:, None] + np.arange(row_len)]
+                scales = self.mem[scale_addr[:, None] + np.arange(row_len // MX_BLOCK)]
+                values = mx_decode(codes, scales)
+                scale_lines = int(self._scale_lines(scale_addr, row_len).sum())
+            else:
+                values = self.mem[elem_addr[:, None] + np.arange(row_len)]
         cycles, read, _ = self._read_cost(rows, row_len, scale_lines)
         self.bytes_read += read
         return values, cycles
@@ -188,16 +212,25 @@ class Hbm:
         """
         values = np.asarray(values, dtype=np.float32)
         rows, row_len = values.shape
-        elem_addr, scale_addr = self._locate(base, offset, stride, scale_reg, rows, row_len, fmt)
-        end = int(elem_addr.max()) + row_len
-        scale_lines = 0
-        if self.is_mxfp8:
-            codes, scales = mx_encode(values, "tvm")
-            self._store_rows(elem_addr, codes, scale_addr, scales)
-            scale_lines = int(self._scale_lines(scale_addr, row_len).sum())
-            end = max(end, int(scale_addr.max()) + scales.shape[1])
+        data, scales = mx_encode(values, "tvm") if self.is_mxfp8 else (values, None)
+        regular = self._regular(base, offset, stride, scale_reg, rows, row_len, fmt)
+        if regular is not None and self._disjoint(regular, rows, row_len):
+            self._strided(regular.elem0, rows, row_len, regular.stride)[...] = data
+            end = regular.elem0 + (rows - 1) * regular.stride + row_len
+            if scales is not None:
+                scale_len = row_len // MX_BLOCK
+                self._strided(regular.scale0, rows, scale_len, regular.step)[...] = scales
+                end = max(end, regular.scale0 + (rows - 1) * regular.step + scale_len)
+            scale_lines = self._regular_scale_lines(regular, rows, row_len)
         else:
-            self._store_rows(elem_addr, values, None, None)
+            elem_addr, scale_addr = self._locate(base, offset, stride, scale_reg, rows, row_len,
+                                                 fmt)
+            self._store_rows(elem_addr, data, scale_addr, scales)
+            end = int(elem_addr.max()) + row_len
+            scale_lines = 0
+            if scales is not None:
+                scale_lines = int(self._scale_lines(scale_addr, row_len).sum())
+                end = max(end, int(scale_addr.max()) + scales.shape[1])
         cycles, read, written = self._write_cost(rows, row_len, scale_lines)
         self.bytes_read += read
         self.bytes_written += written
@@ -217,45 +250,90 @@ class Hbm:
     ) -> tuple[int, int, int]:
         """(cycles, bytes read, bytes written) of the `read_rows` (or, with `store`, the
         `write_rows`) of `rows` rows of `row_len` elements, with the same checks and faults,
-        without moving data or counting the bytes (timing-only runs).
+        without moving data or counting the bytes (timing-only runs).  The cost depends on
+        the addresses only through the scale lines each row touches, which regular rows
+        (`_regular`) give without NumPy."""
+        regular = self._regular(base, offset, stride, scale_reg, rows, row_len, fmt)
+        if regular is not None:
+            scale_lines = self._regular_scale_lines(regular, rows, row_len)
+        else:
+            _, scale_addr = self._locate(base, offset, stride, scale_reg, rows, row_len, fmt)
+            scale_lines = 0
+            if scale_addr is not None:
+                scale_lines = int(self._scale_lines(scale_addr, row_len).sum())
+        if store:
+            return self._write_cost(rows, row_len, scale_lines)
+        return self._read_cost(rows, row_len, scale_lines)
 
-        The cost depends on the addresses only through the scale lines each row touches, so
-        in the common case (no address wraps, the f32 scale step exact) it is computed
-        without NumPy: scale(r) = scale(0) + r * stride/8, and the lines of the rows depend
-        only on scale(0) mod 64 and the step mod 64 (cached)."""
+    def _regular(
+        self,
+        base: int,
+        offset: int,
+        stride: int,
+        scale_reg: int,
+        rows: int,
+        row_len: int,
+        fmt: MxFormat,
+    ) -> _Regular | None:
+        """The common case of a transfer's addresses, or None: no address wraps, the f32
+        scale step is exact (so scale(r) = scale(0) + r * stride/8), every row aligned and
+        inside HBM -- so nothing faults and `_locate` would give these progressions."""
         elem0 = base + offset
         last = (rows - 1) * stride
-        simple = (
+        if not (
             rows >= 1
             and row_len % LINE_BYTES == 0
             and last < 1 << 32
             and elem0 % LINE_BYTES == 0
             and (rows == 1 or stride % LINE_BYTES == 0)
             and elem0 + last <= self.size - row_len
-            and (not self.is_mxfp8 or fmt.is_mxfp8)
-        )
-        scale_lines = 0
-        if simple and self.is_mxfp8:
-            scale0, step = base + scale_reg + offset // MX_BLOCK, stride // MX_BLOCK
-            simple = (
-                stride % MX_BLOCK == 0
-                and last < 1 << 24  # f32(r) * f32(stride / 8) is exact
-                and scale0 + rows * step <= self.size - row_len // MX_BLOCK + step
-            )
-            if simple:
-                key = (scale0 % LINE_BYTES, step % LINE_BYTES, rows, row_len)
-                scale_lines = self._lines_cache.get(key)
-                if scale_lines is None:
-                    scale_lines = self._lines_cache[key] = int(
-                        self._scale_lines(key[0] + np.arange(rows) * key[1], row_len).sum()
-                    )
-        if not simple:
-            _, scale_addr = self._locate(base, offset, stride, scale_reg, rows, row_len, fmt)
-            if scale_addr is not None:
-                scale_lines = int(self._scale_lines(scale_addr, row_len).sum())
-        if store:
-            return self._write_cost(rows, row_len, scale_lines)
-        return self._read_cost(rows, row_len, scale_lines)
+        ):
+            return None
+        if not self.is_mxfp8:
+            return _Regular(elem0, stride, 0, 0)
+        scale0, step = base + scale_reg + offset // MX_BLOCK, stride // MX_BLOCK
+        if (
+            fmt.is_mxfp8
+            and stride % MX_BLOCK == 0
+            and last < 1 << 24  # f32(r) * f32(stride / 8) is exact
+            and scale0 + (rows - 1) * step <= self.size - row_len // MX_BLOCK
+        ):
+            return _Regular(elem0, stride, scale0, step)
+        return None
+
+    def _regular_scale_lines(self, regular: _Regular, rows: int, row_len: int) -> int:
+        """The scale lines regular rows touch: they depend only on scale(0) mod 64 and the
+        step mod 64 (cached)."""
+        if not self.is_mxfp8:
+            return 0
+        key = (regular.scale0 % LINE_BYTES, regular.step % LINE_BYTES, rows, row_len)
+        lines = self._lines_cache.get(key)
+        if lines is None:
+            first = key[0] + np.arange(rows) * key[1]
+            lines = self._lines_cache[key] = int(self._scale_lines(first, row_len).sum())
+        return lines
+
+    def _strided(self, first: int, rows: int, length: int, step: int) -> np.ndarray:
+        """The HBM view of `rows` rows of `length` units, `step` apart, from `first` (the
+        caller has checked that they are inside HBM)."""
+        unit = self.mem.itemsize
+        return as_strided(self.mem[first:], (rows, length), (step * unit, unit), writeable=True)
+
+    def _disjoint(self, regular: _Regular, rows: int, row_len: int) -> bool:
+        """Whether writing every row's element bytes, then every row's scale bytes, is what
+        writing them row after row does: one row, or no byte written twice."""
+        if rows == 1:
+            return True
+        if regular.stride < row_len:
+            return False
+        if not self.is_mxfp8:
+            return True
+        scale_len = row_len // MX_BLOCK
+        if regular.step < scale_len:
+            return False
+        elem_end = regular.elem0 + (rows - 1) * regular.stride + row_len
+        scale_end = regular.scale0 + (rows - 1) * regular.step + scale_len
+        return scale_end <= regular.elem0 or elem_end <= regular.scale0
 
     def _read_cost(self, rows: int, row_len: int, scale_lines: int) -> tuple[int, int, int]:
         """(cycles, bytes read, 0) of a prefetch touching `scale_lines` scale lines."""

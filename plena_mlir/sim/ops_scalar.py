@@ -19,6 +19,7 @@ import numpy as np
 
 from plena_mlir.numerics.formats import f32_rounder, round_bf16, round_fp
 from plena_mlir.sim.errors import MachineFault
+from plena_mlir.sim.inline import inlinable
 from plena_mlir.sim.ops_common import MASK32, Fields, Handler, aborting, fmax, register_error, skip
 
 if TYPE_CHECKING:
@@ -78,30 +79,22 @@ def s_ld_fp(ex: Executor, f: Fields) -> Handler:
     its bits (`Executor.fp_bits`, `fpram_bits`)."""
     if reason := register_error("FP", f.rd, ex.target.fp_registers):
         return aborting(reason)
-    gp, fp, fpram, rd, rs1, imm = ex.state.gp, ex.fp_bits, ex.fpram_bits, f.rd, f.rs1, f.imm2
-    size, index = ex.target.fpram_entries, _window(ex, "S_LD_FP", 1)
-
-    def handler(pc: int, tick: int) -> int:
-        i = gp[rs1] + imm
-        fp[rd] = fpram[i if i < size else index(i & MASK32)]
-        return pc + 1
-
-    return handler
+    return inlinable(
+        "i = gp[rs1] + imm; fp[rd] = fpram[i if i < size else index(i & 0xFFFFFFFF)]",
+        gp=ex.state.gp, fp=ex.fp_bits, fpram=ex.fpram_bits, rd=f.rd, rs1=f.rs1, imm=f.imm2,
+        size=ex.target.fpram_entries, index=_window(ex, "S_LD_FP", 1),
+    )
 
 
 def s_st_fp(ex: Executor, f: Fields) -> Handler:
     """S_ST_FP: FPRAM[gp[rs1] + imm2] = f[rd] (its bits)."""
     if reason := register_error("FP", f.rd, ex.target.fp_registers):
         return aborting(reason)
-    gp, fp, fpram, rd, rs1, imm = ex.state.gp, ex.fp_bits, ex.fpram_bits, f.rd, f.rs1, f.imm2
-    size, index = ex.target.fpram_entries, _window(ex, "S_ST_FP", 1)
-
-    def handler(pc: int, tick: int) -> int:
-        i = gp[rs1] + imm
-        fpram[i if i < size else index(i & MASK32)] = fp[rd]
-        return pc + 1
-
-    return handler
+    return inlinable(
+        "i = gp[rs1] + imm; fpram[i if i < size else index(i & 0xFFFFFFFF)] = fp[rd]",
+        gp=ex.state.gp, fp=ex.fp_bits, fpram=ex.fpram_bits, rd=f.rd, rs1=f.rs1, imm=f.imm2,
+        size=ex.target.fpram_entries, index=_window(ex, "S_ST_FP", 1),
+    )
 
 
 def s_map_v_fp(ex: Executor, f: Fields) -> Handler:
@@ -176,25 +169,15 @@ def _int_alu(mnemonic: str):
 
 
 def s_add_int(ex: Executor, f: Fields) -> Handler:
-    """S_ADD_INT: gp[rd] = gp[rs1] + gp[rs2] (mod 2^32); the hot path, kept free of calls."""
-    gp, rd, rs1, rs2 = ex.state.gp, f.rd, f.rs1, f.rs2
-
-    def handler(pc: int, tick: int) -> int:
-        gp[rd] = (gp[rs1] + gp[rs2]) & MASK32
-        return pc + 1
-
-    return handler
+    """S_ADD_INT: gp[rd] = gp[rs1] + gp[rs2] (mod 2^32); the hot path, inlinable."""
+    return inlinable("gp[rd] = (gp[rs1] + gp[rs2]) & 0xFFFFFFFF",
+                     gp=ex.state.gp, rd=f.rd, rs1=f.rs1, rs2=f.rs2)
 
 
 def s_addi_int(ex: Executor, f: Fields) -> Handler:
-    """S_ADDI_INT: gp[rd] = gp[rs1] + imm2 (mod 2^32); the hot path, kept free of calls."""
-    gp, rd, rs1, imm = ex.state.gp, f.rd, f.rs1, f.imm2
-
-    def handler(pc: int, tick: int) -> int:
-        gp[rd] = (gp[rs1] + imm) & MASK32
-        return pc + 1
-
-    return handler
+    """S_ADDI_INT: gp[rd] = gp[rs1] + imm2 (mod 2^32); the hot path, inlinable."""
+    return inlinable("gp[rd] = (gp[rs1] + imm) & 0xFFFFFFFF",
+                     gp=ex.state.gp, rd=f.rd, rs1=f.rs1, imm=f.imm2)
 
 
 def s_lui_int(ex: Executor, f: Fields) -> Handler:

@@ -254,3 +254,22 @@ def test_preload_checks():
         sim.load_vram(np.zeros((2, 32)))
     with pytest.raises(ValueError, match="VLEN-aligned"):
         sim.read_vram(32)
+
+
+def test_a_fault_in_a_hot_compiled_block_names_its_instruction():
+    # the block S_ADDI_INT, S_LD_FP, S_ADDI_INT is compiled after a few runs; in iteration
+    # 31 the FPRAM index passes the end
+    sim = Simulator(PLENA_TVM.with_overrides(fpram_entries=64))
+    with pytest.raises(SimulationError) as err:
+        sim.run(
+            """
+            C_LOOP_START gp1, 100
+            S_ADDI_INT gp2, gp2, 2
+            S_LD_FP f1, gp2, 0
+            S_ADDI_INT gp3, gp3, 1
+            C_LOOP_END gp1
+            """
+        )
+    assert (err.value.pc, err.value.instruction) == (2, "S_LD_FP f1, gp2, 0")
+    assert "FPRAM index 64 is past the end of FPRAM (64 entries)" in err.value.reason
+    assert sim.state.gp[2] == 64 and sim.state.gp[3] == 31
